@@ -1,0 +1,28 @@
+// Package wasm decodes, represents, type-checks and encodes WebAssembly 2.0
+// core modules (MVP, sign extension, saturating float-to-int, bulk memory,
+// reference types, multi-value and SIMD: the feature set wazero v1.12 runs
+// by default). It is the front end of the guest rewriter in emulator/cpu.
+//
+// The IR (Module, Func, Instr) is plain data. Function bodies are flat
+// []Instr slices, one fixed-size struct per instruction with its
+// immediates inline, so a pass can walk, splice and rebuild them without
+// per-instruction allocation or interface dispatch.
+//
+// What is preserved: every section and instruction; custom sections
+// (names, DWARF, producers) as raw bytes in their position relative to the
+// other sections; the encoding form of element and data segments. What is
+// not: LEB128 padding (Encode writes minimal LEBs), the grouping of local
+// declarations (re-derived from runs of equal types), and empty sections.
+// Decode → Encode → Decode therefore yields an equal Module.
+//
+// Decode refuses features outside the set (tail calls, exceptions, threads,
+// multi-memory, 64-bit memory, GC) and malformed input with an *Error that
+// names the section, function and byte offset; it never panics. Validate
+// checks a decoded module as the specification's validation algorithm
+// does, and Typing exposes that algorithm's operand-stack state before
+// every instruction for passes that need to know what is on the stack.
+//
+// Cost: Decode and Encode are linear in the module size and allocate
+// roughly one Instr (80 bytes) per instruction; typing a function is linear
+// in its instruction count.
+package wasm

@@ -1,0 +1,133 @@
+package wasm
+
+// Opcode identifies an instruction. Single-byte opcodes are their byte
+// value; prefixed opcodes are prefix<<16 | sub-opcode, e.g. memory.copy is
+// 0xFC<<16 | 10 and i32x4.add is 0xFD<<16 | 0xAE. Constants are named after
+// the text format: OpI32Add is i32.add, OpSelectT is the typed select.
+type Opcode uint32
+
+// Instruction prefixes.
+const (
+	PrefixFC Opcode = 0xFC // saturating truncation, bulk memory, tables
+	PrefixFD Opcode = 0xFD // SIMD
+)
+
+// immKind says which immediates follow an opcode in the binary format.
+type immKind uint8
+
+const (
+	immNone immKind = iota
+	immBlock
+	immLabel
+	immBrTable
+	immFunc
+	immCallIndirect
+	immLocal
+	immGlobal
+	immTable
+	immMemArg
+	immMemLane
+	immI32
+	immI64
+	immF32
+	immF64
+	immV128
+	immShuffle
+	immLane
+	immSelectT
+	immRefType
+	immMemZero   // one reserved zero byte (memory index 0)
+	immMemInit   // data index, then a zero byte
+	immData      // data index
+	immMemCopy   // two zero bytes
+	immTableInit // element index, table index
+	immElem      // element index
+	immTableCopy // destination table, source table
+)
+
+// opInfo describes one opcode: its text name, immediates, and, unless
+// special, its fixed operand signature (pops in, pushes out).
+type opInfo struct {
+	name    string
+	imm     immKind
+	special bool // typing depends on context (control, variables, references)
+	in, out []ValType
+	align   uint8 // natural alignment (log2) of memory accesses
+	lanes   uint8 // lane count for lane immediates
+}
+
+// info returns the description of op, or nil if op is not a WebAssembly
+// 2.0 instruction. Lookup is an array index: O(1), no allocation.
+func (op Opcode) info() *opInfo {
+	var tab *[256]opInfo
+	switch op >> 16 {
+	case 0:
+		tab = &opsPlain
+	case PrefixFC:
+		tab = &opsFC
+	case PrefixFD:
+		tab = &opsFD
+	default:
+		return nil
+	}
+	if op&0xFFFF > 0xFF {
+		return nil
+	}
+	in := &tab[op&0xFF]
+	if in.name == "" {
+		return nil
+	}
+	return in
+}
+
+// Valid reports whether op is an instruction of the supported feature set.
+func (op Opcode) Valid() bool { return op.info() != nil }
+
+// String returns the text-format mnemonic ("i32.add", "v128.load8_lane"),
+// or a hex form for unknown opcodes.
+func (op Opcode) String() string {
+	if in := op.info(); in != nil {
+		return in.name
+	}
+	if op>>16 != 0 {
+		return "opcode(0x" + hex2(byte(op>>16)) + " " + uitoa(uint64(op&0xFFFF)) + ")"
+	}
+	return "opcode(0x" + hex2(byte(op)) + ")"
+}
+
+// Signature returns the fixed operand types popped and pushed by op. ok is
+// false for instructions whose stack effect depends on immediates or
+// context (control flow, calls, variables, select, references, table.grow,
+// table.fill); use the typing walker for those. The slices are shared and
+// must not be modified.
+func (op Opcode) Signature() (in, out []ValType, ok bool) {
+	inf := op.info()
+	if inf == nil || inf.special {
+		return nil, nil, false
+	}
+	return inf.in, inf.out, true
+}
+
+// NaturalAlign returns log2 of the access width of a memory instruction,
+// the largest alignment immediate validation allows.
+func (op Opcode) NaturalAlign() (uint32, bool) {
+	inf := op.info()
+	if inf == nil || (inf.imm != immMemArg && inf.imm != immMemLane) {
+		return 0, false
+	}
+	return uint32(inf.align), true
+}
+
+func uitoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
