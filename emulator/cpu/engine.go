@@ -1,0 +1,225 @@
+// Package cpu is dosemu's guest CPU: it rewrites WebAssembly guests so they
+// are preemptible and capturable, compiles them once per content, and runs
+// each guest process as a Thread that the kernel drives in virtual time.
+//
+// # The runtime (engine.go, thread.go)
+//
+// One Engine per host process owns one wazero runtime (the optimizing
+// compiler) and a compilation cache. Engine.Load turns module bytes into a
+// Program: decoded, rewritten (when instrumentation is enabled), compiled,
+// and cached by the SHA-256 of the bytes, so processes running the same
+// program share one compiled code image and starting another costs an
+// instantiation only. Program.Start instantiates an anonymous instance and
+// returns a Thread; Thread.Run hands the CPU to the guest until it stops.
+//
+// Each Thread runs its guest on a goroutine of its own. Run and the guest
+// goroutine pass control back and forth over unbuffered channels, so exactly
+// one side runs at a time and every write made by one side happens before
+// the other side resumes: host functions may touch kernel state without
+// locks while the kernel waits in Run.
+//
+// Linear memories are owned by the Engine's allocator rather than by the Go
+// heap: each memory reserves its maximum size of address space once (capped
+// by ThreadConfig.MemoryLimit), so its base address never moves and growth
+// beyond the limit is refused (memory.grow answers -1).
+package cpu
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// CacheDir, when set, keeps compiled code on disk there so that a later
+	// host process skips compilation too. Empty keeps the cache in memory.
+	CacheDir string
+
+	// Plain disables the rewrite: programs run exactly as given, cannot be
+	// preempted (Run never returns Preempted, Used is always 0) and cannot
+	// be captured. It exists for baselines and for checking the rewrite
+	// against unmodified behaviour.
+	Plain bool
+}
+
+// Engine compiles and caches programs and owns the wazero runtime in which
+// the kernel registers its host modules. It is safe for concurrent use.
+type Engine struct {
+	rt    wazero.Runtime
+	cache wazero.CompilationCache
+	plain bool
+
+	mu       sync.Mutex
+	programs map[[sha256.Size]byte]*Program
+	closed   bool
+}
+
+// NewEngine creates the wazero runtime (compiler) with a compilation cache,
+// in memory or in cfg.CacheDir.
+func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
+	var cache wazero.CompilationCache
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("cpu: compilation cache in %q: %w", cfg.CacheDir, err)
+		}
+		cache = c
+	} else {
+		cache = wazero.NewCompilationCache()
+	}
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(cache).
+		WithCoreFeatures(api.CoreFeaturesV2)
+	return &Engine{
+		rt:       wazero.NewRuntimeWithConfig(ctx, rc),
+		cache:    cache,
+		plain:    cfg.Plain,
+		programs: make(map[[sha256.Size]byte]*Program),
+	}, nil
+}
+
+// Runtime is the wazero runtime guests are instantiated in. The kernel
+// instantiates its host modules ("wasi_snapshot_preview1", "dosemu") here
+// once; every Program's imports resolve against them.
+func (e *Engine) Runtime() wazero.Runtime { return e.rt }
+
+// Plain reports whether the engine runs programs without the rewrite.
+func (e *Engine) Plain() bool { return e.plain }
+
+// Close frees the runtime, every compiled program and every instance.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.programs = nil
+	e.mu.Unlock()
+	err := e.rt.Close(ctx)
+	if cerr := e.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Program is a compiled guest module: the shared code image of every
+// process that runs it. It is safe for concurrent use.
+type Program struct {
+	eng      *Engine
+	name     string
+	hash     [sha256.Size]byte
+	compiled wazero.CompiledModule
+	srcSize  int
+	codeSize int
+
+	// inst is the rewriter's per-program state; nil for plain programs.
+	inst instrumentation
+
+	mu      sync.Mutex
+	threads int // live threads, for reporting what sharing saves
+}
+
+// Load returns the Program for wasm, compiling it on first sight. The name
+// is used in error messages and diagnostics only: the cache is keyed by the
+// SHA-256 of the bytes, so loading the same bytes again (under any name)
+// returns the same *Program without decoding or compiling anything. Cost of
+// a miss: the rewrite (linear in module size) plus wazero's compilation
+// (seconds for a multi-megabyte Go guest); of a hit: hashing the bytes.
+func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Program, error) {
+	sum := sha256.Sum256(wasm)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, fmt.Errorf("cpu: load %s: engine is closed", name)
+	}
+	if p, ok := e.programs[sum]; ok {
+		return p, nil
+	}
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, fmt.Errorf("cpu: load %s: not a WebAssembly binary (%d bytes, want the \\0asm magic)", name, len(wasm))
+	}
+	code := wasm
+	var inst instrumentation
+	if !e.plain && rewriter != nil {
+		out, in, err := rewriter(name, wasm)
+		if err != nil {
+			return nil, fmt.Errorf("cpu: load %s: rewrite: %w", name, err)
+		}
+		code, inst = out, in
+	}
+	cm, err := e.rt.CompileModule(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("cpu: load %s: compile: %w", name, err)
+	}
+	p := &Program{
+		eng:      e,
+		name:     name,
+		hash:     sum,
+		compiled: cm,
+		srcSize:  len(wasm),
+		codeSize: len(code),
+		inst:     inst,
+	}
+	e.programs[sum] = p
+	return p, nil
+}
+
+// Name is the name the program was first loaded under.
+func (p *Program) Name() string { return p.name }
+
+// Hash is the SHA-256 of the module bytes as given to Load.
+func (p *Program) Hash() [sha256.Size]byte { return p.hash }
+
+// HashString is Hash in hex, for logs and capture headers.
+func (p *Program) HashString() string { return hex.EncodeToString(p.hash[:]) }
+
+// SourceSize is the size in bytes of the module as given to Load.
+func (p *Program) SourceSize() int { return p.srcSize }
+
+// CodeSize is the size in bytes of the module actually compiled (after the
+// rewrite). The compiled machine code is proportional to it and exists once
+// per Program however many threads run it, so (Threads-1)*CodeSize is a
+// lower bound on what sharing the image saves over one copy per process.
+func (p *Program) CodeSize() int { return p.codeSize }
+
+// Threads is the number of live (not yet closed) threads of this program.
+func (p *Program) Threads() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.threads
+}
+
+// Instrumented reports whether the program went through the rewrite and so
+// supports preemption and capture.
+func (p *Program) Instrumented() bool { return p.inst != nil }
+
+// Compiled exposes the compiled module, e.g. to list its imports/exports.
+func (p *Program) Compiled() wazero.CompiledModule { return p.compiled }
+
+// ---------------------------------------------------------------------------
+// Hooks for the rewriter (instrument*.go, fuel*.go, cont*.go, capture*.go).
+// The runtime works without them (every program is then plain); the rewriter
+// plugs in by assigning rewriter from an init function and returning its
+// per-program instrumentation.
+
+// rewriter rewrites module bytes for fuel and continuations. It returns the
+// bytes to compile and the per-program state the runtime consults. nil
+// means no rewriter is linked in.
+var rewriter func(name string, wasm []byte) ([]byte, instrumentation, error)
+
+// instrumentation is the rewriter's side of an instrumented Program.
+type instrumentation interface {
+	// bind prepares one fresh instance (look up the exported fuel global,
+	// state accessors, ...) before its first Run.
+	bind(t *Thread) error
+	// setFuel installs the budget for the run about to start.
+	setFuel(t *Thread, fuel uint64)
+	// fuelLeft reads the budget left when a run stops.
+	fuelLeft(t *Thread) uint64
+}
+
+var errNotInstrumented = errors.New("program is not instrumented (plain engine or no rewriter): it cannot be unwound or captured")

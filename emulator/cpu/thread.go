@@ -1,0 +1,488 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"syscall"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// ThreadConfig configures one instance of a Program.
+type ThreadConfig struct {
+	// Data is the kernel's process; host functions reach it via
+	// ThreadOf(ctx).Data.
+	Data any
+
+	// MemoryLimit caps the guest's linear memory in bytes (rounded down to
+	// whole 64 KiB pages); growth beyond it fails as memory.grow failure
+	// (-1 to the guest), and an initial size beyond it fails Start. 0 leaves
+	// only the module's own maximum.
+	MemoryLimit uint64
+
+	// Entry is the export the first Run calls; empty means "_start" (a WASI
+	// command). Params are its arguments, one uint64 per wasm value as
+	// wazero's api.Function.Call takes them.
+	Entry  string
+	Params []uint64
+
+	// Name registers the instance under a module name so that later
+	// modules can import from it. Empty (the normal case for processes)
+	// keeps it anonymous, so any number of instances may coexist.
+	Name string
+
+	// Args, Env ("KEY=VALUE") and the standard streams are exposed to the
+	// guest through wazero's module configuration; they matter only to
+	// host modules that read them from there (wazero's own WASI does; the
+	// kernel's WASI keeps its own state and ignores them).
+	Args   []string
+	Env    []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// StopKind says why Run returned.
+type StopKind uint8
+
+const (
+	// Preempted: the fuel budget ran out; the next Run continues.
+	Preempted StopKind = iota + 1
+	// Blocked: a host function called Block; the next Run resumes it.
+	Blocked
+	// Unwound: a host function called Unwind; the stack is now held by the
+	// runtime as a capture and the next Run rewinds it.
+	Unwound
+	// Exited: the entry function returned or the guest called Exit.
+	Exited
+	// Trapped: the guest trapped (unreachable, out-of-bounds access, stack
+	// overflow, ...) or a host function failed; Err says which.
+	Trapped
+)
+
+func (k StopKind) String() string {
+	switch k {
+	case Preempted:
+		return "preempted"
+	case Blocked:
+		return "blocked"
+	case Unwound:
+		return "unwound"
+	case Exited:
+		return "exited"
+	case Trapped:
+		return "trapped"
+	}
+	return fmt.Sprintf("StopKind(%d)", uint8(k))
+}
+
+// Stop is the outcome of one Run.
+type Stop struct {
+	Kind StopKind
+	// Used is the fuel consumed during this run: the guest's virtual CPU
+	// time in instructions. Always 0 for plain programs.
+	Used uint64
+	// ExitCode is valid when Kind is Exited.
+	ExitCode uint32
+	// Results are the entry's results when it returned normally.
+	Results []uint64
+	// Err explains a Trapped stop.
+	Err error
+}
+
+// Thread is one running instance of a Program: a guest process's CPU
+// context. A Thread is driven by one goroutine (the kernel's) through Run
+// and Close; its host-function-side methods (Block, Unwind, Exit) are called
+// only from host functions running on the thread's guest goroutine.
+type Thread struct {
+	// Data is ThreadConfig.Data, for host functions.
+	Data any
+
+	prog   *Program
+	mod    api.Module
+	mem    *limitedMemory
+	ctx    context.Context // call context: carries the thread for ThreadOf
+	state  threadState
+	closed bool
+
+	// The pending entry call, started by the next Run.
+	entry  api.Function
+	eName  string
+	params []uint64
+
+	// Hand-off between Run (kernel goroutine) and the guest goroutine.
+	resume  chan resumeAction
+	stopped chan Stop
+
+	// Set from host functions on the guest goroutine, read after a stop.
+	exitCode   uint32
+	unwindWant bool
+
+	// fuel is the budget given to the current run (instrumented programs).
+	fuel uint64
+}
+
+type threadState uint8
+
+const (
+	stIdle    threadState = iota // an entry call is pending; no goroutine
+	stRunning                    // guest goroutine has the CPU
+	stParked                     // guest goroutine waits in park (Block, preemption)
+	stDone                       // no call pending, no goroutine
+)
+
+// resumeAction is what Run tells a parked guest goroutine.
+type resumeAction uint8
+
+const (
+	actContinue resumeAction = iota // carry on: Block returns true
+	actCapture                      // return false so the stack can unwind
+	actKill                         // the thread is being closed
+)
+
+type threadKey struct{}
+
+// ThreadOf returns the Thread whose guest is calling the host function that
+// received ctx, or nil if ctx does not come from a guest call. Cost: one
+// context value lookup.
+func ThreadOf(ctx context.Context) *Thread {
+	t, _ := ctx.Value(threadKey{}).(*Thread)
+	return t
+}
+
+// errKilled ends a guest goroutine whose thread is closed while parked.
+var errKilled = errors.New("cpu: thread closed while parked")
+
+// ErrClosed is the Err of a Run on a closed thread.
+var ErrClosed = errors.New("cpu: thread is closed")
+
+// Start instantiates a fresh, anonymous instance of the program and returns
+// a Thread ready to run its entry. The module's start function (if any) runs
+// now, on the caller's goroutine. Cost: one instantiation (memory
+// reservation, data segments, globals, tables) and no compilation.
+func (p *Program) Start(ctx context.Context, cfg ThreadConfig) (*Thread, error) {
+	t := &Thread{
+		Data:    cfg.Data,
+		prog:    p,
+		resume:  make(chan resumeAction),
+		stopped: make(chan Stop),
+		state:   stDone,
+	}
+	t.ctx = context.WithValue(ctx, threadKey{}, t)
+	t.mem = &limitedMemory{limit: cfg.MemoryLimit &^ (pageSize - 1), limited: cfg.MemoryLimit != 0}
+
+	mc := wazero.NewModuleConfig().WithName(cfg.Name).WithStartFunctions()
+	if len(cfg.Args) > 0 {
+		mc = mc.WithArgs(cfg.Args...)
+	}
+	for _, kv := range cfg.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("cpu: start %s: environment entry %q is not KEY=VALUE", p.name, kv)
+		}
+		mc = mc.WithEnv(k, v)
+	}
+	if cfg.Stdin != nil {
+		mc = mc.WithStdin(cfg.Stdin)
+	}
+	if cfg.Stdout != nil {
+		mc = mc.WithStdout(cfg.Stdout)
+	}
+	if cfg.Stderr != nil {
+		mc = mc.WithStderr(cfg.Stderr)
+	}
+
+	mod, err := t.instantiate(mc)
+	if err != nil {
+		return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
+	}
+	t.mod = mod
+	if p.inst != nil {
+		if err := p.inst.bind(t); err != nil {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
+		}
+	}
+	entry := cfg.Entry
+	if entry == "" {
+		entry = "_start"
+	}
+	if err := t.Call(entry, cfg.Params...); err != nil {
+		_ = mod.Close(ctx)
+		return nil, err
+	}
+	p.mu.Lock()
+	p.threads++
+	p.mu.Unlock()
+	return t, nil
+}
+
+// instantiate runs wazero's instantiation with the thread's memory
+// allocator. wazero indexes the allocator's first answer without a nil
+// check, so an initial memory over the limit surfaces as a panic that is
+// turned back into the refusal the allocator recorded.
+func (t *Thread) instantiate(mc wazero.ModuleConfig) (mod api.Module, err error) {
+	ctx := experimental.WithMemoryAllocator(t.ctx, t.mem)
+	defer func() {
+		if r := recover(); r != nil {
+			if t.mem.refused != nil {
+				err = t.mem.refused
+				return
+			}
+			err = fmt.Errorf("instantiation failed: %v", r)
+		}
+	}()
+	mod, err = t.prog.eng.rt.InstantiateModule(ctx, t.prog.compiled, mc)
+	if err != nil && t.mem.refused != nil {
+		err = t.mem.refused
+	}
+	return mod, err
+}
+
+// Call queues a call of the named export for the next Run. The thread must
+// not be in the middle of another call (its previous entry returned, or it
+// was just started). This lets a harness drive several exports of one
+// instance in turn; processes use the entry given at Start.
+func (t *Thread) Call(export string, params ...uint64) error {
+	if t.closed {
+		return fmt.Errorf("cpu: call %s in %s: %w", export, t.prog.name, ErrClosed)
+	}
+	if t.state != stDone && t.state != stIdle {
+		return fmt.Errorf("cpu: call %s in %s: thread is still inside %s (%s)", export, t.prog.name, t.eName, t.state)
+	}
+	fn := t.mod.ExportedFunction(export)
+	if fn == nil {
+		return fmt.Errorf("cpu: call %s in %s: no exported function %q", export, t.prog.name, export)
+	}
+	if n := len(fn.Definition().ParamTypes()); n != len(params) {
+		return fmt.Errorf("cpu: call %s in %s: takes %d parameters, given %d", export, t.prog.name, n, len(params))
+	}
+	t.entry, t.eName, t.params = fn, export, append([]uint64(nil), params...)
+	t.state = stIdle
+	return nil
+}
+
+func (s threadState) String() string {
+	switch s {
+	case stIdle:
+		return "idle"
+	case stRunning:
+		return "running"
+	case stParked:
+		return "parked"
+	case stDone:
+		return "done"
+	}
+	return "?"
+}
+
+// Program is the program the thread runs.
+func (t *Thread) Program() *Program { return t.prog }
+
+// Module is the thread's wazero instance (memory, globals, exports). Touch
+// it only while the thread is stopped.
+func (t *Thread) Module() api.Module { return t.mod }
+
+// Run gives the guest the CPU with a budget of fuel instructions and waits
+// until it stops. It must not be called from a host function. Cost without
+// instrumentation: two goroutine hand-offs (sub-microsecond) when resuming a
+// blocked guest; starting an entry adds a goroutine start.
+func (t *Thread) Run(fuel uint64) Stop {
+	if t.closed {
+		return Stop{Kind: Trapped, Err: fmt.Errorf("cpu: run %s: %w", t.prog.name, ErrClosed)}
+	}
+	t.fuel = fuel
+	if t.prog.inst != nil {
+		t.prog.inst.setFuel(t, fuel)
+	}
+	switch t.state {
+	case stIdle:
+		t.state = stRunning
+		go t.guest(t.entry, t.params)
+	case stParked:
+		t.state = stRunning
+		t.resume <- actContinue
+	case stDone:
+		return Stop{Kind: Exited, ExitCode: t.exitCode}
+	default:
+		return Stop{Kind: Trapped, Err: fmt.Errorf("cpu: run %s: Run called while the guest is running (from a host function?)", t.prog.name)}
+	}
+	s := <-t.stopped
+	if t.prog.inst != nil {
+		if left := t.prog.inst.fuelLeft(t); left <= fuel {
+			s.Used = fuel - left
+		}
+	}
+	return s
+}
+
+// guest is the body of a guest goroutine: one entry call from start to
+// finish, possibly parked many times in between.
+func (t *Thread) guest(fn api.Function, params []uint64) {
+	res, err := fn.Call(t.ctx, params...)
+	t.stopped <- t.finish(res, err)
+}
+
+// finish classifies how an entry call ended and updates the state; it runs
+// on the guest goroutine just before it hands control back for good.
+func (t *Thread) finish(res []uint64, err error) Stop {
+	t.state = stDone
+	if err == nil {
+		return Stop{Kind: Exited, Results: res}
+	}
+	var ee *sys.ExitError
+	if errors.As(err, &ee) {
+		t.exitCode = ee.ExitCode()
+		return Stop{Kind: Exited, ExitCode: ee.ExitCode()}
+	}
+	return Stop{Kind: Trapped, Err: fmt.Errorf("cpu: %s: %s trapped: %w", t.prog.name, t.eName, err)}
+}
+
+// park hands control back to Run with the given stop and waits for the next
+// Run or Close. Only the guest goroutine calls it, from a host function.
+// A kill never returns: the guest call is abandoned by a panic that wazero
+// turns into the call's error.
+func (t *Thread) park(s Stop) resumeAction {
+	t.state = stParked
+	t.stopped <- s
+	a := <-t.resume
+	if a == actKill {
+		panic(errKilled)
+	}
+	return a
+}
+
+// Block, called from a host function, suspends the guest: Run returns
+// Blocked and the next Run resumes it, with Block returning true. It
+// returns false when the runtime needs the stack unwound instead (the
+// thread is being captured); the host function must then return at once:
+// its results are ignored and the guest will call it again, with the same
+// arguments, after the rewind. If the thread is closed while blocked,
+// Block does not return at all: the guest call is abandoned (deferred
+// functions in the host function do run). Calling Block outside a guest
+// call (e.g. from a start function during Start) returns false.
+func (t *Thread) Block() bool {
+	if t.state != stRunning {
+		return false
+	}
+	return t.park(Stop{Kind: Blocked}) == actContinue
+}
+
+// Unwind, called from a host function, asks for the guest stack to be
+// captured when the host function returns; Run then returns Unwound and the
+// next Run rewinds it (the guest calls the same host function again, with
+// the same arguments). Only instrumented programs can unwind.
+func (t *Thread) Unwind() error {
+	if t.prog.inst == nil {
+		return fmt.Errorf("cpu: unwind %s: %w", t.prog.name, errNotInstrumented)
+	}
+	if t.state != stRunning {
+		return fmt.Errorf("cpu: unwind %s: not inside a guest call", t.prog.name)
+	}
+	t.unwindWant = true
+	return nil
+}
+
+// Exit, called from a host function (proc_exit), ends the guest with code:
+// Run returns Exited with ExitCode code. It does not return.
+func (t *Thread) Exit(code uint32) {
+	t.exitCode = code
+	panic(sys.NewExitError(code))
+}
+
+// Close frees the thread: its instance and its memory. A parked guest is
+// killed first and its goroutine ends before Close returns. Close is
+// idempotent and must not be called from the thread's own host functions.
+func (t *Thread) Close() error {
+	if t.closed {
+		return nil
+	}
+	if t.state == stRunning {
+		return fmt.Errorf("cpu: close %s: thread is running (Close called from its own host function?)", t.prog.name)
+	}
+	if t.state == stParked {
+		t.resume <- actKill
+		<-t.stopped
+	}
+	t.closed = true
+	t.state = stDone
+	t.prog.mu.Lock()
+	t.prog.threads--
+	t.prog.mu.Unlock()
+	// The guest context may already be cancelled; closing must not depend on it.
+	return t.mod.Close(context.Background())
+}
+
+// MemorySize is the current size in bytes of the thread's linear memory (0
+// if it has none).
+func (t *Thread) MemorySize() uint64 {
+	if m := t.mod.Memory(); m != nil {
+		return uint64(m.Size())
+	}
+	return 0
+}
+
+// ---------------------------------------------------------------------------
+// Linear memory owned by the runtime.
+
+const pageSize = 65536
+
+// limitedMemory is the experimental.MemoryAllocator of one thread: it
+// reserves address space once so the memory never moves, and refuses
+// growth past the thread's limit.
+type limitedMemory struct {
+	limit   uint64 // bytes, page aligned, when limited
+	limited bool
+	buf     []byte // the whole reservation
+	refused error  // why the initial allocation was refused, if it was
+}
+
+// Allocate implements experimental.MemoryAllocator. wazero calls it once
+// per memory with the module's maximum (4 GiB when the module states none).
+func (a *limitedMemory) Allocate(_, max uint64) experimental.LinearMemory {
+	n := max
+	if a.limited && a.limit < n {
+		n = a.limit
+	}
+	a.buf = nil
+	if n > 0 {
+		// NORESERVE: only the pages the guest touches cost memory.
+		b, err := syscall.Mmap(-1, 0, int(n), syscall.PROT_READ|syscall.PROT_WRITE,
+			syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
+		if err != nil {
+			a.refused = fmt.Errorf("reserving %d bytes of linear memory: %w", n, err)
+			return a
+		}
+		a.buf = b
+	}
+	return a
+}
+
+// Reallocate implements experimental.LinearMemory: the reservation is
+// resliced, so growth never copies.
+func (a *limitedMemory) Reallocate(size uint64) []byte {
+	if size > uint64(len(a.buf)) {
+		if a.refused == nil && a.limited && size > a.limit {
+			a.refused = fmt.Errorf("linear memory of %d bytes exceeds the limit of %d bytes", size, a.limit)
+		}
+		return nil
+	}
+	if a.buf == nil {
+		return []byte{}
+	}
+	return a.buf[:size:size]
+}
+
+// Free implements experimental.LinearMemory.
+func (a *limitedMemory) Free() {
+	if a.buf != nil {
+		_ = syscall.Munmap(a.buf)
+		a.buf = nil
+	}
+}
