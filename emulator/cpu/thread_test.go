@@ -33,13 +33,19 @@ func newTestEngine(t testing.TB, cfg Config) *Engine {
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 		ThreadOf(ctx).Exit(uint32(stack[0]))
 	}), []api.ValueType{api.ValueTypeI32}, nil).Export("exit").
-		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) {}), nil, nil).Export("nop").
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, _ []uint64) {
+		hostCallSink = ThreadOf(ctx)
+	}), nil, nil).Export("nop").
 		Instantiate(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return eng
 }
+
+// hostCallSink keeps the nop host function's ThreadOf lookup from being
+// optimized away.
+var hostCallSink *Thread
 
 func loadTestdata(t testing.TB, eng *Engine, file string) *Program {
 	t.Helper()
