@@ -31,6 +31,9 @@ type ThreadConfig struct {
 	// wazero's api.Function.Call takes them.
 	Entry  string
 	Params []uint64
+	// NoEntry starts the thread with no call pending (Entry and Params
+	// are ignored); Call queues one. For harnesses driving exports.
+	NoEntry bool
 
 	// Name registers the instance under a module name so that later
 	// modules can import from it. Empty (the normal case for processes)
@@ -206,16 +209,20 @@ func (p *Program) Start(ctx context.Context, cfg ThreadConfig) (*Thread, error) 
 	if p.inst != nil {
 		if err := p.inst.bind(t); err != nil {
 			_ = mod.Close(ctx)
+			t.mem.release()
 			return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
 		}
 	}
-	entry := cfg.Entry
-	if entry == "" {
-		entry = "_start"
-	}
-	if err := t.Call(entry, cfg.Params...); err != nil {
-		_ = mod.Close(ctx)
-		return nil, err
+	if !cfg.NoEntry {
+		entry := cfg.Entry
+		if entry == "" {
+			entry = "_start"
+		}
+		if err := t.Call(entry, cfg.Params...); err != nil {
+			_ = mod.Close(ctx)
+			t.mem.release()
+			return nil, err
+		}
 	}
 	p.mu.Lock()
 	p.threads++
@@ -231,6 +238,7 @@ func (t *Thread) instantiate(mc wazero.ModuleConfig) (mod api.Module, err error)
 	ctx := experimental.WithMemoryAllocator(t.ctx, t.mem)
 	defer func() {
 		if r := recover(); r != nil {
+			t.mem.release()
 			if t.mem.refused != nil {
 				err = t.mem.refused
 				return
@@ -239,8 +247,11 @@ func (t *Thread) instantiate(mc wazero.ModuleConfig) (mod api.Module, err error)
 		}
 	}()
 	mod, err = t.prog.eng.rt.InstantiateModule(ctx, t.prog.compiled, mc)
-	if err != nil && t.mem.refused != nil {
-		err = t.mem.refused
+	if err != nil {
+		t.mem.release()
+		if t.mem.refused != nil {
+			err = t.mem.refused
+		}
 	}
 	return mod, err
 }
@@ -260,12 +271,26 @@ func (t *Thread) Call(export string, params ...uint64) error {
 	if fn == nil {
 		return fmt.Errorf("cpu: call %s in %s: no exported function %q", export, t.prog.name, export)
 	}
-	if n := len(fn.Definition().ParamTypes()); n != len(params) {
-		return fmt.Errorf("cpu: call %s in %s: takes %d parameters, given %d", export, t.prog.name, n, len(params))
+	if n := paramSlots(fn.Definition().ParamTypes()); n != len(params) {
+		return fmt.Errorf("cpu: call %s in %s: takes %d parameter slots, given %d", export, t.prog.name, n, len(params))
 	}
 	t.entry, t.eName, t.params = fn, export, append([]uint64(nil), params...)
 	t.state = stIdle
 	return nil
+}
+
+// valueTypeV128 is the binary code of v128, which wazero's api package does
+// not name; a v128 takes two uint64 slots (low half first) in calls.
+const valueTypeV128 api.ValueType = 0x7b
+
+func paramSlots(ts []api.ValueType) int {
+	n := len(ts)
+	for _, t := range ts {
+		if t == valueTypeV128 {
+			n++
+		}
+	}
+	return n
 }
 
 func (s threadState) String() string {
@@ -416,7 +441,9 @@ func (t *Thread) Close() error {
 	t.prog.threads--
 	t.prog.mu.Unlock()
 	// The guest context may already be cancelled; closing must not depend on it.
-	return t.mod.Close(context.Background())
+	err := t.mod.Close(context.Background())
+	t.mem.release()
+	return err
 }
 
 // MemorySize is the current size in bytes of the thread's linear memory (0
@@ -479,8 +506,15 @@ func (a *limitedMemory) Reallocate(size uint64) []byte {
 	return a.buf[:size:size]
 }
 
-// Free implements experimental.LinearMemory.
-func (a *limitedMemory) Free() {
+// Free implements experimental.LinearMemory. It does nothing: wazero also
+// calls it when a module that merely imports this memory is closed, which
+// would pull the pages from under the exporting instance. The owning
+// thread releases the reservation itself.
+func (a *limitedMemory) Free() {}
+
+// release unmaps the reservation. The owner calls it once its instance is
+// closed (or failed to instantiate).
+func (a *limitedMemory) release() {
 	if a.buf != nil {
 		_ = syscall.Munmap(a.buf)
 		a.buf = nil
