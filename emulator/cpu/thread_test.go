@@ -309,7 +309,7 @@ func TestCallErrors(t *testing.T) {
 	if _, err := p.Start(context.Background(), ThreadConfig{Entry: "nosuch"}); err == nil || !strings.Contains(err.Error(), "nosuch") {
 		t.Errorf("unknown entry: %v", err)
 	}
-	if _, err := p.Start(context.Background(), ThreadConfig{Entry: "add", Params: []uint64{1}}); err == nil || !strings.Contains(err.Error(), "2 parameters") {
+	if _, err := p.Start(context.Background(), ThreadConfig{Entry: "add", Params: []uint64{1}}); err == nil || !strings.Contains(err.Error(), "2 parameter slots") {
 		t.Errorf("wrong arity: %v", err)
 	}
 	if _, err := p.Start(context.Background(), ThreadConfig{Entry: "add", Params: []uint64{1, 2}, Env: []string{"NOEQUALS"}}); err == nil {
