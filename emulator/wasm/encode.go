@@ -1,0 +1,412 @@
+package wasm
+
+import (
+	"fmt"
+	"math"
+)
+
+// Encode writes m in the binary format with minimal LEB128s. Sections are
+// written in the spec's order, empty ones omitted (except a datacount
+// section when HasDataCount), custom sections after the section they
+// followed when decoded. Encode checks only what it needs to produce
+// well-formed bytes (e.g. opcodes and locals counts); it does not
+// validate. Cost: linear in the output size, about one allocation per
+// doubling of the output buffer.
+func Encode(m *Module) ([]byte, error) {
+	e := &encoder{b: make([]byte, 0, 4096)}
+	e.b = append(e.b, 0, 'a', 's', 'm', 1, 0, 0, 0)
+	e.customs(m, SectionCustom)
+	order := [...]SectionID{SectionType, SectionImport, SectionFunction, SectionTable, SectionMemory,
+		SectionGlobal, SectionExport, SectionStart, SectionElement, SectionDataCount, SectionCode, SectionData}
+	for _, id := range order {
+		if err := e.section(m, id); err != nil {
+			return nil, err
+		}
+		e.customs(m, id)
+	}
+	return e.b, nil
+}
+
+type encoder struct {
+	b []byte
+}
+
+func (e *encoder) u32(v uint32) {
+	if v < 0x80 {
+		e.b = append(e.b, byte(v))
+		return
+	}
+	e.b = appendU32(e.b, v)
+}
+
+func (e *encoder) name(s string) {
+	e.u32(uint32(len(s)))
+	e.b = append(e.b, s...)
+}
+
+// begin reserves room for a size prefix; end fills it in minimally,
+// shifting the content left over the unused reserved bytes.
+func (e *encoder) begin() int {
+	e.b = append(e.b, 0, 0, 0, 0, 0)
+	return len(e.b)
+}
+
+func (e *encoder) end(start int) error {
+	size := len(e.b) - start
+	if size > math.MaxUint32 {
+		return fmt.Errorf("wasm: encode: section or body of %d bytes exceeds 4 GiB", size)
+	}
+	n := sizeU32(uint32(size))
+	dst := start - 5
+	if n < 5 {
+		copy(e.b[dst+n:], e.b[start:])
+		e.b = e.b[:len(e.b)-(5-n)]
+	}
+	appendU32(e.b[dst:dst], uint32(size))
+	return nil
+}
+
+func (e *encoder) customs(m *Module, after SectionID) {
+	for i := range m.Customs {
+		c := &m.Customs[i]
+		if c.After != after {
+			continue
+		}
+		e.b = append(e.b, byte(SectionCustom))
+		s := e.begin()
+		e.name(c.Name)
+		e.b = append(e.b, c.Data...)
+		e.end(s)
+	}
+}
+
+func (e *encoder) limits(l Limits) {
+	if l.HasMax {
+		e.b = append(e.b, 1)
+		e.u32(l.Min)
+		e.u32(l.Max)
+	} else {
+		e.b = append(e.b, 0)
+		e.u32(l.Min)
+	}
+}
+
+func (e *encoder) globalType(g GlobalType) {
+	m := byte(0)
+	if g.Mutable {
+		m = 1
+	}
+	e.b = append(e.b, byte(g.Type), m)
+}
+
+func (e *encoder) section(m *Module, id SectionID) error {
+	var n int
+	switch id {
+	case SectionType:
+		n = len(m.Types)
+	case SectionImport:
+		n = len(m.Imports)
+	case SectionFunction, SectionCode:
+		n = len(m.Funcs)
+	case SectionTable:
+		n = len(m.Tables)
+	case SectionMemory:
+		n = len(m.Memories)
+	case SectionGlobal:
+		n = len(m.Globals)
+	case SectionExport:
+		n = len(m.Exports)
+	case SectionStart:
+		if m.HasStart {
+			n = 1
+		}
+	case SectionElement:
+		n = len(m.Elems)
+	case SectionDataCount:
+		if m.HasDataCount {
+			n = 1
+		}
+	case SectionData:
+		n = len(m.Datas)
+	}
+	if n == 0 && !(anchorsCustom(m, id) && id != SectionStart && id != SectionDataCount) {
+		return nil
+	}
+	e.b = append(e.b, byte(id))
+	s := e.begin()
+	switch id {
+	case SectionType:
+		e.u32(uint32(n))
+		for _, t := range m.Types {
+			e.b = append(e.b, 0x60)
+			e.u32(uint32(len(t.Params)))
+			for _, v := range t.Params {
+				e.b = append(e.b, byte(v))
+			}
+			e.u32(uint32(len(t.Results)))
+			for _, v := range t.Results {
+				e.b = append(e.b, byte(v))
+			}
+		}
+	case SectionImport:
+		e.u32(uint32(n))
+		for i := range m.Imports {
+			im := &m.Imports[i]
+			e.name(im.Module)
+			e.name(im.Name)
+			e.b = append(e.b, byte(im.Kind))
+			switch im.Kind {
+			case ExternFunc:
+				e.u32(im.TypeIdx)
+			case ExternTable:
+				e.b = append(e.b, byte(im.Table.Elem))
+				e.limits(im.Table.Limits)
+			case ExternMemory:
+				e.limits(im.Mem.Limits)
+			case ExternGlobal:
+				e.globalType(im.Global)
+			default:
+				return fmt.Errorf("wasm: encode: import %d (%s.%s) has unknown kind %d", i, im.Module, im.Name, im.Kind)
+			}
+		}
+	case SectionFunction:
+		e.u32(uint32(n))
+		for i := range m.Funcs {
+			e.u32(m.Funcs[i].TypeIdx)
+		}
+	case SectionTable:
+		e.u32(uint32(n))
+		for _, t := range m.Tables {
+			e.b = append(e.b, byte(t.Elem))
+			e.limits(t.Limits)
+		}
+	case SectionMemory:
+		e.u32(uint32(n))
+		for _, mt := range m.Memories {
+			e.limits(mt.Limits)
+		}
+	case SectionGlobal:
+		e.u32(uint32(n))
+		for i := range m.Globals {
+			e.globalType(m.Globals[i].Type)
+			if err := e.expr(m.Globals[i].Init); err != nil {
+				return fmt.Errorf("wasm: encode: global %d: %w", i, err)
+			}
+		}
+	case SectionExport:
+		e.u32(uint32(n))
+		for _, ex := range m.Exports {
+			e.name(ex.Name)
+			e.b = append(e.b, byte(ex.Kind))
+			e.u32(ex.Index)
+		}
+	case SectionStart:
+		e.u32(m.Start)
+	case SectionElement:
+		e.u32(uint32(n))
+		for i := range m.Elems {
+			if err := e.elem(&m.Elems[i]); err != nil {
+				return fmt.Errorf("wasm: encode: element segment %d: %w", i, err)
+			}
+		}
+	case SectionDataCount:
+		e.u32(m.DataCount)
+	case SectionCode:
+		e.u32(uint32(n))
+		for i := range m.Funcs {
+			if err := e.funcBody(&m.Funcs[i]); err != nil {
+				return fmt.Errorf("wasm: encode: defined function %d: %w", i, err)
+			}
+		}
+	case SectionData:
+		e.u32(uint32(n))
+		for i := range m.Datas {
+			ds := &m.Datas[i]
+			switch {
+			case ds.Mode == SegmentPassive:
+				e.b = append(e.b, 1)
+			case ds.Memory != 0 || ds.Form == 2:
+				e.b = append(e.b, 2)
+				e.u32(ds.Memory)
+			default:
+				e.b = append(e.b, 0)
+			}
+			if ds.Mode != SegmentPassive {
+				if err := e.expr(ds.Offset); err != nil {
+					return fmt.Errorf("wasm: encode: data segment %d: %w", i, err)
+				}
+			}
+			e.u32(uint32(len(ds.Init)))
+			e.b = append(e.b, ds.Init...)
+		}
+	}
+	return e.end(s)
+}
+
+// elemForm picks the flags value for s: its decoded Form when that still
+// expresses the segment, else the most explicit form that does.
+func elemForm(s *Elem) uint32 {
+	exprs := uint32(0)
+	if s.Exprs != nil {
+		exprs = 4
+	}
+	switch s.Mode {
+	case SegmentPassive:
+		return 1 | exprs
+	case SegmentDeclarative:
+		return 3 | exprs
+	}
+	implicitOK := s.Table == 0 && s.Type == FuncRef
+	if s.Form&2 == 0 && implicitOK {
+		return exprs
+	}
+	return 2 | exprs
+}
+
+func (e *encoder) elem(s *Elem) error {
+	flags := elemForm(s)
+	e.u32(flags)
+	if s.Mode == SegmentActive {
+		if flags&2 != 0 {
+			e.u32(s.Table)
+		}
+		if err := e.expr(s.Offset); err != nil {
+			return err
+		}
+	}
+	if flags&3 != 0 {
+		if flags&4 == 0 {
+			if s.Type != FuncRef {
+				return fmt.Errorf("function-index element segment must have type funcref, has %s", s.Type)
+			}
+			e.b = append(e.b, 0)
+		} else {
+			e.b = append(e.b, byte(s.Type))
+		}
+	}
+	if flags&4 == 0 {
+		e.u32(uint32(len(s.Funcs)))
+		for _, f := range s.Funcs {
+			e.u32(f)
+		}
+		return nil
+	}
+	e.u32(uint32(len(s.Exprs)))
+	for _, x := range s.Exprs {
+		if err := e.expr(x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *encoder) funcBody(f *Func) error {
+	s := e.begin()
+	groups := 0
+	for i := range f.Locals {
+		if i == 0 || f.Locals[i] != f.Locals[i-1] {
+			groups++
+		}
+	}
+	e.u32(uint32(groups))
+	for i := 0; i < len(f.Locals); {
+		j := i
+		for j < len(f.Locals) && f.Locals[j] == f.Locals[i] {
+			j++
+		}
+		e.u32(uint32(j - i))
+		e.b = append(e.b, byte(f.Locals[i]))
+		i = j
+	}
+	if err := e.expr(f.Body); err != nil {
+		return err
+	}
+	return e.end(s)
+}
+
+func (e *encoder) expr(body []Instr) error {
+	for i := range body {
+		if err := e.instr(&body[i]); err != nil {
+			return fmt.Errorf("instruction %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (e *encoder) instr(in *Instr) error {
+	inf := in.Op.info()
+	if inf == nil {
+		return fmt.Errorf("unknown opcode %s", in.Op)
+	}
+	if p := in.Op >> 16; p != 0 {
+		e.b = append(e.b, byte(p))
+		e.u32(uint32(in.Op & 0xFFFF))
+	} else {
+		e.b = append(e.b, byte(in.Op))
+	}
+	switch inf.imm {
+	case immNone:
+	case immBlock:
+		e.b = appendS64(e.b, int64(in.Block))
+	case immLabel, immFunc, immLocal, immGlobal, immTable, immData, immElem:
+		e.u32(in.Index)
+	case immBrTable:
+		e.u32(uint32(len(in.Labels)))
+		for _, l := range in.Labels {
+			e.u32(l)
+		}
+		e.u32(in.Index)
+	case immCallIndirect, immTableInit, immTableCopy:
+		e.u32(in.Index)
+		e.u32(in.Index2)
+	case immMemArg:
+		e.u32(in.Align)
+		e.u32(in.Offset)
+	case immMemLane:
+		e.u32(in.Align)
+		e.u32(in.Offset)
+		e.b = append(e.b, in.Lane)
+	case immI32:
+		e.b = appendS64(e.b, int64(int32(in.Value)))
+	case immI64:
+		e.b = appendS64(e.b, int64(in.Value))
+	case immF32:
+		v := uint32(in.Value)
+		e.b = append(e.b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+	case immF64:
+		e.u64le(in.Value)
+	case immV128, immShuffle:
+		e.u64le(in.Value)
+		e.u64le(in.ValueHi)
+	case immLane:
+		e.b = append(e.b, in.Lane)
+	case immSelectT:
+		e.b = append(e.b, 1, byte(in.Index))
+	case immRefType:
+		e.b = append(e.b, byte(in.Index))
+	case immMemZero:
+		e.b = append(e.b, 0)
+	case immMemInit:
+		e.u32(in.Index)
+		e.b = append(e.b, 0)
+	case immMemCopy:
+		e.b = append(e.b, 0, 0)
+	}
+	return nil
+}
+
+func (e *encoder) u64le(v uint64) {
+	e.b = append(e.b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+}
+
+// anchorsCustom reports whether a custom section is placed after section
+// id; an empty vector section is then still written, so that the custom
+// section's position survives a round trip.
+func anchorsCustom(m *Module, id SectionID) bool {
+	for i := range m.Customs {
+		if m.Customs[i].After == id {
+			return true
+		}
+	}
+	return false
+}
