@@ -1,8 +1,15 @@
 package cpu
 
 import (
+	"bytes"
 	"context"
+	"math"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // BenchmarkContextSwitch measures one Run→Block→Run round trip: the host
@@ -68,5 +75,150 @@ func BenchmarkHostCall(b *testing.B) {
 	b.ResetTimer()
 	if s := th.Run(0); s.Kind != Exited {
 		b.Fatal(s)
+	}
+}
+
+// guestWorkload is one program of the speed comparison, sized so that one
+// run takes tens of milliseconds on plain wazero.
+type guestWorkload struct {
+	name string
+	file string // under guests/bench
+	args []string
+}
+
+var guestWorkloads = []guestWorkload{
+	{"loop", "loop.wasm", []string{"loop", "20000000"}},
+	{"fib", "fib.wasm", []string{"fib", "32"}},
+	{"stream64MiB", "stream.wasm", []string{"stream", "64", "2"}},
+	{"sha256", "sha256.wasm", []string{"sha256", "4"}},
+	{"gowork", "gowork.wasm", []string{"gowork", "20000"}},
+}
+
+// guestBench runs one workload on one engine: same WASI host (wazero's
+// own wasi_snapshot_preview1) whatever the engine, so only the guest code
+// differs between plain and instrumented.
+type guestBench struct {
+	eng  *Engine
+	prog *Program
+	args []string
+}
+
+func newGuestBench(tb testing.TB, plain bool, w guestWorkload) *guestBench {
+	tb.Helper()
+	ctx := context.Background()
+	eng, err := NewEngine(ctx, Config{Plain: plain})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = eng.Close(ctx) })
+	wasi_snapshot_preview1.MustInstantiate(ctx, eng.Runtime())
+	b, err := os.ReadFile(filepath.Join("..", "..", "guests", "bench", w.file))
+	if err != nil {
+		tb.Skipf("guest %s not built: %v", w.file, err)
+	}
+	p, err := eng.Load(ctx, w.name, b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &guestBench{eng: eng, prog: p, args: w.args}
+}
+
+// run executes the program once to completion and returns its output and
+// how many times it was preempted.
+func (g *guestBench) run(tb testing.TB) (string, int) {
+	var out bytes.Buffer
+	th, err := g.prog.Start(context.Background(), ThreadConfig{Args: g.args, Stdout: &out, Stderr: &out})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer th.Close()
+	preempts := 0
+	for {
+		s := th.Run(1 << 62)
+		switch s.Kind {
+		case Preempted:
+			preempts++
+			continue
+		case Exited:
+			if s.ExitCode != 0 {
+				tb.Fatalf("%s exited %d: %s", g.prog.Name(), s.ExitCode, out.String())
+			}
+			return out.String(), preempts
+		default:
+			tb.Fatalf("%s: unexpected stop %v: %v", g.prog.Name(), s.Kind, s.Err)
+		}
+	}
+}
+
+// BenchmarkGuest runs each workload plain and instrumented as separate
+// sub-benchmarks (ns/op is one whole program run).
+func BenchmarkGuest(b *testing.B) {
+	for _, w := range guestWorkloads {
+		for _, plain := range []bool{true, false} {
+			mode := "plain"
+			if !plain {
+				mode = "instrumented"
+			}
+			b.Run(w.name+"/"+mode, func(b *testing.B) {
+				if !plain && rewriter == nil {
+					b.Skip("no rewriter linked in")
+				}
+				g := newGuestBench(b, plain, w)
+				g.run(b) // warm up: page in code, first-touch memory
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					g.run(b)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkGuestRatio measures plain and instrumented runs of every
+// workload alternately in the same process and reports the slowdown per
+// workload (min of instrumented over min of plain), the geometric mean and
+// the code growth. It checks that both variants print the same output.
+// Run with -benchtime=1x; each op does guestRatioRounds rounds.
+func BenchmarkGuestRatio(b *testing.B) {
+	if rewriter == nil {
+		b.Skip("no rewriter linked in")
+	}
+	const guestRatioRounds = 5
+	logSum, n := 0.0, 0
+	srcTotal, codeTotal := 0, 0
+	for i := 0; i < b.N; i++ {
+		logSum, n, srcTotal, codeTotal = 0, 0, 0, 0
+		for _, w := range guestWorkloads {
+			plain := newGuestBench(b, true, w)
+			inst := newGuestBench(b, false, w)
+			wantOut, _ := plain.run(b)
+			gotOut, _ := inst.run(b)
+			if gotOut != wantOut {
+				b.Fatalf("%s: instrumented output %q differs from plain %q", w.name, gotOut, wantOut)
+			}
+			bestPlain, bestInst := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+			for r := 0; r < guestRatioRounds; r++ {
+				t0 := time.Now()
+				plain.run(b)
+				t1 := time.Now()
+				inst.run(b)
+				t2 := time.Now()
+				bestPlain = min(bestPlain, t1.Sub(t0))
+				bestInst = min(bestInst, t2.Sub(t1))
+			}
+			ratio := float64(bestInst) / float64(bestPlain)
+			b.ReportMetric(ratio, "x-"+w.name)
+			logSum += math.Log(ratio)
+			n++
+			srcTotal += inst.prog.SourceSize()
+			codeTotal += inst.prog.CodeSize()
+			b.Logf("%-12s plain %8.2f ms  instrumented %8.2f ms  ratio %.3f  code %d -> %d bytes (%.3fx)",
+				w.name, bestPlain.Seconds()*1e3, bestInst.Seconds()*1e3, ratio,
+				inst.prog.SourceSize(), inst.prog.CodeSize(), float64(inst.prog.CodeSize())/float64(inst.prog.SourceSize()))
+		}
+	}
+	if n > 0 {
+		b.ReportMetric(math.Exp(logSum/float64(n)), "x-geomean")
+		b.ReportMetric(float64(codeTotal)/float64(srcTotal), "x-code")
 	}
 }
