@@ -200,7 +200,7 @@ func (d *decoder) globalType() (GlobalType, error) {
 // The returned Module shares no memory with data. Cost: linear in
 // len(data).
 func Decode(data []byte) (*Module, error) {
-	d := &decoder{buf: data, fn: -1, instr: -1, m: &Module{}}
+	d := &decoder{buf: data, fn: -1, instr: -1, m: &Module{}, sec: sectionHeader}
 	if len(data) < 8 {
 		return nil, d.errf("module is %d bytes, shorter than the 8-byte header", len(data))
 	}
@@ -217,7 +217,7 @@ func Decode(data []byte) (*Module, error) {
 	haveFuncSec, haveCode := false, false
 	for d.pos < len(data) {
 		d.buf = data
-		d.sec = SectionCustom
+		d.sec = sectionHeader
 		idPos := d.pos
 		id := data[d.pos]
 		d.pos++

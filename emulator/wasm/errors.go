@@ -18,7 +18,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "wasm: " + e.Section.String() + " section"
+	s := "wasm: " + e.Section.String()
+	if e.Section != sectionHeader {
+		s += " section"
+	}
 	if e.Func >= 0 {
 		s += fmt.Sprintf(", func %d", e.Func)
 	}

@@ -223,10 +223,17 @@ const (
 	SectionDataCount SectionID = 12
 )
 
+// sectionHeader marks errors in the module header or in a section's id
+// and size, before the section's kind is known to be valid.
+const sectionHeader SectionID = 0xFF
+
 var sectionNames = [...]string{"custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "datacount"}
 
 // String returns the section's name as used in error messages.
 func (s SectionID) String() string {
+	if s == sectionHeader {
+		return "module header"
+	}
 	if int(s) < len(sectionNames) {
 		return sectionNames[s]
 	}

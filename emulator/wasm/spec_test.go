@@ -3,6 +3,7 @@ package wasm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,3 +152,86 @@ var funcType = reflect.TypeOf(Func{})
 // cmpOpts compare modules up to what Encode does not preserve: body
 // offsets and the difference between nil and empty slices.
 var cmpOpts = []cmp.Option{cmp.FilterPath(isOffsetField, cmp.Ignore()), cmpopts.EquateEmpty()}
+
+// specRejectExceptions lists spec modules that must be rejected but that
+// Decode+Validate accepts, with the reason. Keep it empty or justified.
+var specRejectExceptions = map[string]string{}
+
+func TestSpecInvalidModulesRejected(t *testing.T) {
+	mods := specModules(t)
+	counts := map[string]int{}
+	rejected := map[string]int{}
+	for _, sm := range mods {
+		if sm.kind != "assert_invalid" && sm.kind != "assert_malformed" {
+			continue
+		}
+		data, err := os.ReadFile(sm.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(sm.path)
+		counts[sm.kind]++
+		m, err := Decode(data)
+		if err == nil {
+			err = Validate(m)
+		}
+		if err != nil {
+			rejected[sm.kind]++
+			var we *Error
+			if !errors.As(err, &we) {
+				t.Errorf("%s: error is %T, want *wasm.Error: %v", name, err, err)
+			}
+			continue
+		}
+		if why, ok := specRejectExceptions[name]; ok {
+			t.Logf("%s: accepted (%s): known exception: %s", name, sm.text, why)
+			continue
+		}
+		t.Errorf("%s: %s (%q) but Decode+Validate accepted it", name, sm.kind, sm.text)
+	}
+	for k, n := range counts {
+		t.Logf("%s: %d binary modules, %d rejected", k, n, rejected[k])
+	}
+}
+
+// TestSpecAgreesWithWazero checks that every binary module of the suite
+// that wazero refuses to compile is also refused by Decode+Validate, and
+// that every module we accept, wazero accepts.
+func TestSpecAgreesWithWazero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles every spec module with wazero")
+	}
+	mods := specModules(t)
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	agree, lenient := 0, 0
+	for _, sm := range mods {
+		data, err := os.ReadFile(sm.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, ourErr := Decode(data)
+		if ourErr == nil {
+			ourErr = Validate(m)
+		}
+		cm, wzErr := rt.CompileModule(ctx, data)
+		if wzErr == nil {
+			cm.Close(ctx)
+		}
+		if ourErr != nil && wzErr == nil && sm.kind == "assert_invalid" {
+			// wazero v1.12 accepts mutable imported globals in constant
+			// expressions (data.57, data.60, elem.47, elem.50, global.22);
+			// the spec says invalid, and so do we.
+			t.Logf("%s: wazero accepts a module the suite marks invalid; we reject it: %v", filepath.Base(sm.path), ourErr)
+			lenient++
+			continue
+		}
+		if (ourErr == nil) != (wzErr == nil) {
+			t.Errorf("%s (%s): we say %v, wazero says %v", filepath.Base(sm.path), sm.kind, ourErr, wzErr)
+			continue
+		}
+		agree++
+	}
+	t.Logf("%d of %d spec binary modules: accept/reject agrees with wazero; %d invalid modules wazero accepts are rejected here", agree, len(mods), lenient)
+}
