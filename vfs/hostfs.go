@@ -186,8 +186,24 @@ func (h *HostFS) Unlink(path string) error {
 	return hostErr(h.root.Remove(path))
 }
 
-// Rename implements FS.
-func (h *HostFS) Rename(from, to string) error { return hostErr(h.root.Rename(from, to)) }
+// Rename implements FS. Go's rename refuses any existing directory as
+// the target, where POSIX replaces an empty one; replacing it here takes a
+// remove and a rename, so it is not atomic.
+func (h *HostFS) Rename(from, to string) error {
+	src, err := h.root.Lstat(from)
+	if err != nil {
+		return hostErr(err)
+	}
+	if dst, err := h.root.Lstat(to); err == nil && dst.IsDir() && !os.SameFile(src, dst) {
+		if !src.IsDir() {
+			return EISDIR
+		}
+		if err := h.root.Remove(to); err != nil {
+			return hostErr(err)
+		}
+	}
+	return hostErr(h.root.Rename(from, to))
+}
 
 // Link implements FS.
 func (h *HostFS) Link(from, to string) error { return hostErr(h.root.Link(from, to)) }
