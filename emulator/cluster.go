@@ -30,6 +30,7 @@ import (
 	"dosemu/emulator/vtime"
 	"dosemu/kernel"
 	"dosemu/kernel/sched"
+	"dosemu/kernel/wasi"
 	"dosemu/vfs"
 )
 
@@ -278,6 +279,9 @@ func (c *Cluster) Load(name string, wasm []byte) error {
 	if err != nil {
 		return fmt.Errorf("emulator: load %s: %v", name, oneLineErr(err))
 	}
+	if err := c.checkImports(p); err != nil {
+		return fmt.Errorf("emulator: load %s: %v", name, err)
+	}
 	if _, dup := c.programs[name]; !dup {
 		c.order = append(c.order, name)
 	}
@@ -390,4 +394,28 @@ func (c *Cluster) programNames() []string {
 	out := append([]string(nil), c.order...)
 	sort.Strings(out)
 	return out
+}
+
+// checkImports makes sure every function the program imports exists in a
+// host module, so that a missing one is reported by name at load time
+// rather than as an opaque instantiation failure at every spawn.
+func (c *Cluster) checkImports(p *cpu.Program) error {
+	provided := map[string]map[string]bool{kernel.HostModule: {}, wasi.ModuleName: {}}
+	for _, n := range kernel.HostFunctions() {
+		provided[kernel.HostModule][n] = true
+	}
+	for _, n := range wasi.Names() {
+		provided[wasi.ModuleName][n] = true
+	}
+	for _, f := range p.Compiled().ImportedFunctions() {
+		mod, name, _ := f.Import()
+		names, ok := provided[mod]
+		if !ok {
+			return fmt.Errorf("imports %s.%s, but there is no module %q (dosemu provides %q and %q)", mod, name, mod, wasi.ModuleName, kernel.HostModule)
+		}
+		if !names[name] {
+			return fmt.Errorf("imports %s.%s, which module %q does not provide", mod, name, mod)
+		}
+	}
+	return nil
 }

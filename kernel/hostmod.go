@@ -76,6 +76,15 @@ var hostFuncs = []hostFunc{
 	{name: "name_lookup", params: vt(i32, i32, i32, i32, i32), enosys: true},
 }
 
+// HostFunctions lists the names the dosemu host module exports.
+func HostFunctions() []string {
+	out := make([]string, len(hostFuncs))
+	for i, h := range hostFuncs {
+		out[i] = h.name
+	}
+	return out
+}
+
 // RegisterHostModule instantiates the "dosemu" host module in rt (once per
 // runtime; every guest instance of every computer shares it, and each
 // call finds its process through cpu.ThreadOf). Functions of later issues
@@ -108,6 +117,9 @@ func RegisterHostModule(ctx context.Context, rt wazero.Runtime) error {
 // Register installs both host modules a guest may import — WASI preview1
 // and dosemu — in the engine's runtime. Call it once per engine.
 func Register(ctx context.Context, eng *cpu.Engine) error {
+	if _, err := wasi.Register(ctx, eng.Runtime(), wasiLookup); err != nil {
+		return fmt.Errorf("kernel: register WASI: %w", err)
+	}
 	return RegisterHostModule(ctx, eng.Runtime())
 }
 
@@ -130,17 +142,20 @@ func procOf(ctx context.Context) *Process {
 
 // ---- guest memory access; every failure is EFAULT ----
 
+// Pointers and sizes are wasm32 i32 values: only the low 32 bits of a
+// stack slot are meaningful (the upper ones may hold anything).
+
 func putU64(m api.Memory, ptr uint64, v uint64) bool {
-	return m != nil && ptr <= 0xffffffff && m.WriteUint64Le(uint32(ptr), v)
+	return m != nil && m.WriteUint64Le(uint32(ptr), v)
 }
 
 func putU32(m api.Memory, ptr uint64, v uint32) bool {
-	return m != nil && ptr <= 0xffffffff && m.WriteUint32Le(uint32(ptr), v)
+	return m != nil && m.WriteUint32Le(uint32(ptr), v)
 }
 
-// read copies len bytes at ptr out of guest memory.
+// read copies n bytes at ptr out of guest memory.
 func read(m api.Memory, ptr, n uint64) ([]byte, bool) {
-	if m == nil || ptr > 0xffffffff || n > 0xffffffff {
+	if m == nil {
 		return nil, false
 	}
 	b, ok := m.Read(uint32(ptr), uint32(n))
@@ -192,7 +207,7 @@ func hComputerName(_ context.Context, p *Process, m api.Memory, a []uint64) vfs.
 	if uint64(len(name)) > uint64(uint32(a[2])) {
 		return vfs.ERANGE
 	}
-	if m == nil || a[1] > 0xffffffff || !m.Write(uint32(a[1]), []byte(name)) {
+	if m == nil || !m.Write(uint32(a[1]), []byte(name)) {
 		return vfs.EFAULT
 	}
 	return 0

@@ -512,6 +512,7 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		if err == nil {
 			err = fmt.Errorf("stopped for an unknown reason (%v)", stop.Kind)
 		}
+		err = firstLine(err)
 		k.finish(p, end, SIGSEGV, -1, err, c.idx, "trap")
 		return
 	}
@@ -758,3 +759,21 @@ func isMemoryRefusal(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "exceeds the limit") || strings.Contains(msg, "linear memory")
 }
+
+// firstLine keeps an error's first line: wazero appends a multi-line wasm
+// stack trace to traps, and failures are reported one line each.
+func firstLine(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		return &lineError{msg: msg[:i], err: err}
+	}
+	return err
+}
+
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }
