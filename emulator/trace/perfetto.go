@@ -26,8 +26,8 @@ package trace
 //     the same "flow" and "flow_phase" "end" finishes it. Both ends are
 //     drawn as 1 ns slices so the arrow has something to bind to.
 //
-// Program names come from "spawn" and "exec" events (field "prog", else
-// "name"); a process never named is shown as "pid N".
+// Program names come from "spawn", "exec" and "run" events (field "prog",
+// else "name"); a process never named is shown as "pid N".
 //
 // Timestamps are virtual: the format counts microseconds, so a virtual ns
 // is written as a fixed-point decimal with three fractional digits, which
@@ -248,7 +248,7 @@ func (p *perfettoWriter) event(e Event) {
 		tid = kernelTid
 	}
 	k := cpuKey{e.Computer, e.CPU}
-	if e.Kind == "spawn" || e.Kind == "exec" {
+	if e.Kind == "spawn" || e.Kind == "exec" || e.Kind == "run" {
 		if n := progName(e.Fields); n != "" {
 			p.names[procKey{e.Computer, e.PID}] = n
 		}

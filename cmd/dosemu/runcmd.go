@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+)
+
+// exitTrap is `dosemu run`'s status for a guest that trapped or was
+// killed: 128 + SIGABRT, as wasmtime reports a trap on Unix.
+const exitTrap = 134
+
+// runOne implements `dosemu run`: one program on one computer, its output
+// passed through unprefixed, its exit code returned.
+func runOne(ctx context.Context, o *runOptions, stdout, stderr io.Writer) int {
+	wasm, err := readProgram(o.Program)
+	if err != nil {
+		fmt.Fprintf(stderr, "dosemu run: %s: %v\n", o.Program, err)
+		return exitFailed
+	}
+	tr, finishTrace, err := traceSinks(o.TraceFile, o.Perfetto)
+	if err != nil {
+		fmt.Fprintf(stderr, "dosemu run: %v\n", err)
+		return exitFailed
+	}
+	var mu sync.Mutex
+	var failure string
+	spec := clusterSpec{
+		Computers: 1, Cores: 1,
+		Quantum: o.Quantum, Seed: o.Seed, Chaos: o.Chaos,
+		Tracer: tr,
+		Dirs:   o.Dirs,
+		Output: func(_, _ string, fd int, data []byte) {
+			if fd == 2 {
+				stderr.Write(data)
+			} else {
+				stdout.Write(data)
+			}
+		},
+		Ended: func(string) {},
+		Failed: func(_, _ string, err error) {
+			mu.Lock()
+			failure = oneLine(err)
+			mu.Unlock()
+		},
+	}
+	c, err := newCluster(ctx, spec)
+	if err != nil {
+		finishTrace()
+		fmt.Fprintf(stderr, "dosemu run: %v\n", oneLine(err))
+		return exitFailed
+	}
+	defer c.Close(context.Background())
+	name := programName(o.Program)
+	if err := c.Load(ctx, name, wasm); err != nil {
+		finishTrace()
+		fmt.Fprintf(stderr, "dosemu run: %s: %v\n", o.Program, oneLine(err))
+		return exitFailed
+	}
+	// argv[0] is the file name, as wasmtime passes it.
+	argv := append([]string{filepath.Base(o.Program)}, o.Args...)
+	env := append([]string{}, o.Env...)
+	if _, err := c.Spawn(0, name, argv, env); err != nil {
+		finishTrace()
+		fmt.Fprintf(stderr, "dosemu run: %s: %v\n", o.Program, oneLine(err))
+		return exitFailed
+	}
+	runErr := c.Run(ctx)
+	s := c.Summary()
+	if err := finishTrace(); err != nil {
+		fmt.Fprintf(stderr, "dosemu run: %v\n", err)
+		return exitFailed
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "dosemu run: interrupted")
+		return exitInterrupted
+	}
+	if runErr != nil {
+		fmt.Fprintf(stderr, "dosemu run: %v\n", oneLine(runErr))
+		return exitFailed
+	}
+	if len(s.Procs) != 1 {
+		fmt.Fprintf(stderr, "dosemu run: %s: expected one process, the cluster reports %d\n", o.Program, len(s.Procs))
+		return exitFailed
+	}
+	p := s.Procs[0]
+	if p.Code >= 0 {
+		return p.Code
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if failure == "" {
+		failure = p.Status
+	}
+	fmt.Fprintf(stderr, "dosemu run: %s: %s\n", o.Program, failure)
+	return exitTrap
+}
