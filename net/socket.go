@@ -53,10 +53,11 @@ const (
 // A socket's protocol state lives in plain exported structs (DgramState,
 // StreamState) so that it can be serialized; see Export.
 type Socket struct {
-	h      *Host
-	typ    SockType
-	notify func()
-	closed bool
+	h           *Host
+	typ         SockType
+	notify      func()
+	wakePending bool
+	closed      bool
 	// Local is the bound address (Port 0 while unbound).
 	local Addr
 
@@ -89,14 +90,25 @@ func (s *Socket) LocalAddr() Addr { return s.local }
 
 // SetNotify sets the function called whenever the socket's readiness may
 // have changed (data arrived, space freed, connection established or
-// failed, ...). It is called from the event loop, never re-entrantly from
-// within a method the caller invoked.
+// failed, ...). It runs as its own loop event at the virtual time of the
+// change, never from inside a socket method, so it may call any of them.
 func (s *Socket) SetNotify(fn func()) { s.notify = fn }
 
+// wake schedules the notify callback as an event of its own at the
+// current time, so the callback may call back into the socket freely
+// (the protocol engine is never mid-update when it runs). Several wakes
+// before it runs collapse into one.
 func (s *Socket) wake() {
-	if s.notify != nil {
-		s.notify()
+	if s.notify == nil || s.wakePending {
+		return
 	}
+	s.wakePending = true
+	s.h.fab.loop.At(s.h.now(), func() {
+		s.wakePending = false
+		if s.notify != nil && !s.closed {
+			s.notify()
+		}
+	})
 }
 
 // Bind binds the socket to a, whose Computer must be this host. Port 0
