@@ -410,6 +410,9 @@ func (c *Cluster) checkImports(p *cpu.Program) error {
 	for _, f := range p.Compiled().ImportedFunctions() {
 		mod, name, _ := f.Import()
 		names, ok := provided[mod]
+		if !ok && c.eng.Runtime().Module(mod) != nil {
+			continue // a module the engine itself provides (the rewriter's)
+		}
 		if !ok {
 			return fmt.Errorf("imports %s.%s, but there is no module %q (dosemu provides %q and %q)", mod, name, mod, wasi.ModuleName, kernel.HostModule)
 		}

@@ -3,8 +3,10 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -357,5 +359,59 @@ func TestDeadlockAndLimit(t *testing.T) {
 	r2.Spawn(0, "alice", nil, nil)
 	if err := r2.Run(ctx); !errors.Is(err, context.Canceled) || r2.Live() != 0 {
 		t.Fatalf("cancelled run: %v, %d live", err, r2.Live())
+	}
+}
+
+// events parses the rig's JSONL trace.
+func (r *rig) events(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(r.trace.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("trace line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestTimeSharingOneCPU(t *testing.T) {
+	r := newRig(t, Config{Computers: Uniform(1, 1), Seed: 1, Quantum: 100_000})
+	r.load(t, "spin")
+	if p, _ := r.Program("spin"); !p.Instrumented() {
+		t.Skip("the engine has no rewriter yet: guests cannot be preempted")
+	}
+	a, _ := r.Spawn(0, "spin", []string{"spin", "2000000"}, nil)
+	b, _ := r.Spawn(0, "spin", []string{"spin", "2000000"}, nil)
+	r.run(t)
+	cpuNs := map[float64]float64{}
+	var order []float64
+	for _, e := range r.events(t) {
+		pid, _ := e["pid"].(float64)
+		switch e["kind"] {
+		case "run":
+			order = append(order, pid)
+		case "switch":
+			cpuNs[pid] += e["cpu_ns"].(float64)
+		}
+		if e["kind"] == "exit" {
+			break // only while both are alive
+		}
+	}
+	if len(order) < 100 {
+		t.Fatalf("only %d slices before the first exit: quantum not enforced?", len(order))
+	}
+	for i := 1; i < len(order); i++ {
+		if order[i] == order[i-1] {
+			t.Fatalf("slice %d: pid %v ran twice in a row while the other was ready", i, order[i])
+		}
+	}
+	pa, pb := cpuNs[float64(a.PID())], cpuNs[float64(b.PID())]
+	if d := math.Abs(pa-pb) / (pa + pb); d > 0.01 {
+		t.Fatalf("CPU split %v vs %v ns: %.2f%% apart, want ≤ 1%%", pa, pb, 100*d)
+	}
+	if r.proc(t, a).ExitCode != 0 || r.proc(t, b).ExitCode != 0 {
+		t.Fatal("spins failed")
 	}
 }
