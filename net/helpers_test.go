@@ -67,7 +67,7 @@ func startTransfer(t testing.TB, nw *Network, data []byte, from, to int) *transf
 		}
 		x.srv = c
 		pump := func() {
-			for {
+			for x.readChunk > 0 {
 				n, e := c.Read(buf[:x.readChunk])
 				if e == EAGAIN {
 					return
