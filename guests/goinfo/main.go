@@ -2,7 +2,7 @@
 // host module who and where it is, then does some work (a prime sieve)
 // and reports the virtual time it took.
 //
-// usage: goinfo [limit] (default 2000000)
+// usage: goinfo [limit] (default 200000)
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	limit := 2000000
+	limit := 200000
 	if len(os.Args) > 1 {
 		v, err := strconv.Atoi(os.Args[1])
 		if err != nil || v < 2 {
