@@ -39,6 +39,9 @@ func ParseConfig(data []byte) (Config, error) {
 	if root.Kind == 0 { // empty document
 		return cfg, nil
 	}
+	if err := noAliases(&root, 0); err != nil {
+		return cfg, fmt.Errorf("network config: %w", err)
+	}
 	doc := root.Content[0]
 	if doc.Kind == yaml.ScalarNode && doc.Tag == "!!null" {
 		return cfg, nil
@@ -104,6 +107,9 @@ func ParsePlan(data []byte) ([]Step, error) {
 	if root.Kind == 0 {
 		return nil, nil
 	}
+	if err := noAliases(&root, 0); err != nil {
+		return nil, fmt.Errorf("fault plan: %w", err)
+	}
 	doc := root.Content[0]
 	if doc.Kind == yaml.MappingNode {
 		if len(doc.Content) != 2 || doc.Content[0].Value != "faults" {
@@ -119,6 +125,23 @@ func ParsePlan(data []byte) ([]Step, error) {
 		return nil, fmt.Errorf("fault plan: %w", err)
 	}
 	return steps, nil
+}
+
+// noAliases rejects anchors' aliases anywhere in the tree: configs are
+// small, and refusing them rules out exponential alias expansion.
+func noAliases(n *yaml.Node, depth int) error {
+	if n.Kind == yaml.AliasNode {
+		return nodeErr(n, "aliases are not supported")
+	}
+	if depth > 64 {
+		return nodeErr(n, "nested too deeply")
+	}
+	for _, c := range n.Content {
+		if err := noAliases(c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func nodeErr(n *yaml.Node, format string, args ...any) error {
