@@ -68,7 +68,7 @@ func wrap(d def, lookup Lookup) api.GoModuleFunc {
 	}
 }
 
-// Functions implements every WASI preview1 function; Names lists them.
+// Names lists the functions Register exports, in the specification's order.
 func Names() []string {
 	ds := defs()
 	out := make([]string, len(ds))
@@ -455,13 +455,18 @@ func fdPrestatDirName(p Proc, g guest, st []uint64) vfs.Errno {
 	return 0
 }
 
-// block waits until ready() holds for a blocking fd. It returns false when
-// the call must return at once (the thread is being captured or killed).
-func block(p Proc, f fd.File, ready func() bool) bool {
-	if f.Flags()&vfs.FDNonblock != 0 || ready() {
+// block waits until a blocking fd is readable (or writable). It returns
+// false when the call must return at once (the thread is being captured
+// or killed). The method value for Poll is made only on the slow path: it
+// allocates, and the fast path is every read and write.
+func block(p Proc, f fd.File, write bool) bool {
+	if f.Flags()&vfs.FDNonblock != 0 {
 		return true
 	}
-	return p.Poll(NoDeadline, ready) != PollAbort
+	if write {
+		return f.Writable() || p.Poll(NoDeadline, f.Writable) != PollAbort
+	}
+	return f.Readable() || p.Poll(NoDeadline, f.Readable) != PollAbort
 }
 
 func fdRead(p Proc, g guest, st []uint64) vfs.Errno {
@@ -475,7 +480,7 @@ func fdRead(p Proc, g guest, st []uint64) vfs.Errno {
 		return ge
 	}
 	f := e.File()
-	if !block(p, f, f.Readable) {
+	if !block(p, f, false) {
 		return vfs.EINTR
 	}
 	total, err := readv(f, iov)
@@ -521,7 +526,7 @@ func fdWrite(p Proc, g guest, st []uint64) vfs.Errno {
 		return ge
 	}
 	f := e.File()
-	if !block(p, f, f.Writable) {
+	if !block(p, f, true) {
 		return vfs.EINTR
 	}
 	total := 0
@@ -1169,7 +1174,7 @@ func sockAccept(p Proc, g guest, st []uint64) vfs.Errno {
 	if _, ge := g.bytes(uint32(st[2]), 4); ge != 0 {
 		return ge
 	}
-	if !block(p, s, s.Readable) {
+	if !block(p, s, false) {
 		return vfs.EINTR
 	}
 	c, err := s.Accept(fl)
@@ -1210,7 +1215,7 @@ func sockRecv(p Proc, g guest, st []uint64) vfs.Errno {
 	if _, ge := g.bytes(uint32(st[5]), 2); ge != 0 {
 		return ge
 	}
-	if !block(p, s, s.Readable) {
+	if !block(p, s, false) {
 		return vfs.EINTR
 	}
 	n, trunc, err := s.Recv(iov, fl&riRecvPeek != 0, fl&riRecvWaitall != 0)
@@ -1243,7 +1248,7 @@ func sockSend(p Proc, g guest, st []uint64) vfs.Errno {
 	if _, ge := g.bytes(uint32(st[4]), 4); ge != 0 {
 		return ge
 	}
-	if !block(p, s, s.Writable) {
+	if !block(p, s, true) {
 		return vfs.EINTR
 	}
 	n, err := s.Send(iov)
