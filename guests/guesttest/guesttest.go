@@ -90,3 +90,17 @@ func Demo() ([]string, error) {
 	}
 	return demo, nil
 }
+
+// Workloads are the bench/ guests with the sizes the CPU benchmarks use,
+// so every benchmark (plain wazero here, instrumented elsewhere) runs the
+// same programs on the same inputs. Each prints one checksum line.
+var Workloads = []struct {
+	Name string // also the module, bench/<Name>.wasm
+	Args []string
+}{
+	{"loop", []string{"100000000"}},
+	{"fib", []string{"30"}},
+	{"stream", []string{"64"}},
+	{"sha256", []string{"4"}},
+	{"gowork", []string{"100000"}},
+}
