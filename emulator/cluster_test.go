@@ -415,3 +415,56 @@ func TestTimeSharingOneCPU(t *testing.T) {
 		t.Fatal("spins failed")
 	}
 }
+
+func TestSpawnAndWaitSemantics(t *testing.T) {
+	r := newRig(t, Config{Computers: Uniform(2, 1), Seed: 1})
+	r.load(t, "waiter", "exit3")
+	g, err := r.Spawn(1, "waiter", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.run(t)
+	if p := r.proc(t, g); p.ExitCode != 0 {
+		t.Fatalf("waiter failed check %d (%s)\n%s", p.ExitCode, p.Error, r.trace.String())
+	}
+	// The child ran on the waiter's computer, was reaped by it, and the
+	// waiter blocked once (for the child) and woke when it exited.
+	var kinds []string
+	for _, e := range r.events(t) {
+		if e["c"] == "c1" && (e["kind"] == "switch" || e["kind"] == "wake" || e["kind"] == "exit") {
+			kinds = append(kinds, fmt.Sprintf("%v:%v", e["pid"], e["kind"]))
+		}
+	}
+	if want := "2:switch 3:exit 2:wake 2:exit"; strings.Join(kinds, " ") != want {
+		t.Fatalf("c1 events %q, want %q", strings.Join(kinds, " "), want)
+	}
+}
+
+func TestSharedCodeSaving(t *testing.T) {
+	r := newRig(t, Config{Computers: Uniform(2, 1), Seed: 1})
+	r.load(t, "yield", "exit3")
+	for i := 0; i < 4; i++ {
+		r.Spawn(-1, "yield", nil, nil)
+	}
+	r.Spawn(0, "exit3", nil, nil)
+	r.run(t)
+	var y, e ProgramSummary
+	for _, p := range r.Summary().Programs {
+		switch p.Name {
+		case "yield":
+			y = p
+		case "exit3":
+			e = p
+		}
+	}
+	if y.Spawned != 4 || y.Peak != 4 || y.Saved != 3*int64(y.CodeSize) || y.CodeSize == 0 {
+		t.Errorf("yield: %+v: want 4 processes at once saving 3 code images", y)
+	}
+	if e.Peak != 1 || e.Saved != 0 {
+		t.Errorf("exit3: %+v: one process saves nothing", e)
+	}
+	var buf strings.Builder
+	if err := r.Summary().WriteTable(&buf); err != nil || !strings.Contains(buf.String(), "SHARED CODE SAVED") {
+		t.Errorf("summary table: %v\n%s", err, buf.String())
+	}
+}
