@@ -104,10 +104,14 @@ type perfettoWriter struct {
 	flowCat map[string]string
 }
 
-// WritePerfetto writes events, in the order given (which must be virtual
-// time order, as a Recorder holds them), as Chrome trace-event JSON to w.
-// It returns the first write error.
+// WritePerfetto writes events as Chrome trace-event JSON to w and returns
+// the first write error. Events may come as the kernel emits them, where
+// whole slices of different vCPUs interleave (doc/trace.md): they are
+// stably sorted by virtual time first, which keeps each vCPU's and each
+// process's own order. events itself is not modified.
 func WritePerfetto(w io.Writer, events []Event) error {
+	events = append([]Event(nil), events...)
+	sort.SliceStable(events, func(i, j int) bool { return events[i].T < events[j].T })
 	p := &perfettoWriter{
 		w:       bufio.NewWriterSize(w, 64<<10),
 		first:   true,

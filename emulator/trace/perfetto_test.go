@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -282,3 +283,40 @@ func BenchmarkWritePerfetto(b *testing.B) {
 type ioDiscard struct{}
 
 func (ioDiscard) Write(p []byte) (int, error) { return len(p), nil }
+
+// The kernel runs whole slices one vCPU after another, so a trace can go
+// back in time between vCPUs; the export must still pair each slice and
+// order the counter samples by time.
+func TestPerfettoInterleavedCPUs(t *testing.T) {
+	events := []Event{
+		{T: 0, Computer: "c0", CPU: 0, PID: 2, Kind: "run", Fields: map[string]any{"prog": "a", "runq": 1}},
+		{T: 1000, Computer: "c0", CPU: 0, PID: 2, Kind: "switch", Fields: map[string]any{"runq": 2}},
+		{T: 0, Computer: "c0", CPU: 1, PID: 3, Kind: "run", Fields: map[string]any{"prog": "b", "runq": 0}},
+		{T: 700, Computer: "c0", CPU: 1, PID: 3, Kind: "exit", Fields: map[string]any{"runq": 2}},
+	}
+	got, _ := export(t, events)
+	var slices []string
+	var ts []float64
+	for _, e := range got {
+		if e.Ph == "X" {
+			slices = append(slices, e.Name+"@"+usecString(e.Ts)+"+"+usecString(e.Dur))
+		}
+		if e.Ph == "C" {
+			ts = append(ts, e.Ts)
+		}
+	}
+	want := []string{"b@0+0.7", "a@0+1"}
+	if strings.Join(slices, " ") != strings.Join(want, " ") {
+		t.Errorf("slices %v, want %v", slices, want)
+	}
+	for i := 1; i < len(ts); i++ {
+		if ts[i] < ts[i-1] {
+			t.Fatalf("counter samples out of time order: %v", ts)
+		}
+	}
+	if events[2].T != 0 || events[1].T != 1000 {
+		t.Fatal("WritePerfetto reordered its input")
+	}
+}
+
+func usecString(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
