@@ -17,6 +17,7 @@ import (
 	"dosemu/emulator/trace"
 	"dosemu/emulator/vtime"
 	"dosemu/kernel"
+	"dosemu/kernel/sched"
 	"dosemu/vfs"
 )
 
@@ -466,5 +467,38 @@ func TestSharedCodeSaving(t *testing.T) {
 	var buf strings.Builder
 	if err := r.Summary().WriteTable(&buf); err != nil || !strings.Contains(buf.String(), "SHARED CODE SAVED") {
 		t.Errorf("summary table: %v\n%s", err, buf.String())
+	}
+}
+
+func TestEverySchedulerRunsToCompletion(t *testing.T) {
+	for _, name := range sched.Names() {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t, Config{Computers: Uniform(2, 2), Seed: 3, Sched: name})
+			r.load(t, "yield", "waiter", "exit3")
+			var gids []GID
+			for i := 0; i < 5; i++ {
+				g, err := r.Spawn(-1, "yield", nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gids = append(gids, g)
+			}
+			w, _ := r.Spawn(0, "waiter", nil, nil)
+			r.run(t)
+			for _, g := range gids {
+				if p := r.proc(t, g); p.ExitCode != 0 || p.Switches != 4 {
+					t.Errorf("%s: %+v", g, p)
+				}
+			}
+			if p := r.proc(t, w); p.ExitCode != 0 {
+				t.Errorf("waiter failed check %d", p.ExitCode)
+			}
+			if !strings.Contains(r.trace.String(), `"sched":"`+name+`"`) {
+				t.Errorf("boot events do not name the policy %s", name)
+			}
+		})
+	}
+	if _, err := New(Config{Computers: Uniform(1, 1), Sched: "nosuch", Engine: testEngine}); err == nil || !strings.Contains(err.Error(), "rr") {
+		t.Fatalf("unknown scheduler: %v: want an error listing the built-ins", err)
 	}
 }

@@ -319,8 +319,13 @@ func hWait(_ context.Context, p *Process, m api.Memory, a []uint64) vfs.Errno {
 			c, any := p.zombieChild(target)
 			return c != nil || !any
 		})
-		if r == wasi.PollAbort {
+		switch r {
+		case wasi.PollAbort:
 			return 0 // ignored: the call is repeated after the rewind
+		case wasi.PollTimeout:
+			// Only when there is no slice to block (a call outside Run):
+			// report "try again" rather than spin.
+			return vfs.EAGAIN
 		}
 	}
 }

@@ -81,7 +81,13 @@ type Config struct {
 	Name        string  // computer name, "c0" by default
 	Cores       int     // vCPUs, default 1
 	Speed       float64 // instructions per virtual ns, default 1.0
-	MemoryLimit uint64  // bytes for the sum of guests' linear memories; 0 = unlimited
+	// MemoryLimit bounds the sum of the guests' linear memories (0: no
+	// limit). A guest whose initial memory does not fit what others leave
+	// fails to start (ENOMEM); a running guest's memory.grow fails once it
+	// would pass what was left when it started. Growth of several guests
+	// at once can therefore overshoot the sum until one of them ends: the
+	// runtime takes a fixed cap per instance, not a shared budget.
+	MemoryLimit uint64
 	MaxProcs    int     // processes (live + zombies, init excluded); 0 = 1024
 	Quantum     vtime.Duration
 	// Policy schedules this computer's vCPUs; nil means round-robin. A

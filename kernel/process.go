@@ -170,8 +170,10 @@ func (p *Process) Environ() []string { return p.env }
 func (p *Process) FDs() *fd.Table { return p.fds }
 
 // Now implements wasi.Proc: inside a slice, the slice's start plus the
-// system-call costs charged so far (the guest's own instructions in the
-// slice are accounted when it ends); otherwise the loop's time.
+// system-call costs charged so far; otherwise the loop's time. The
+// guest's own instructions in the current slice are added when the slice
+// ends (the runtime does not expose the fuel left mid-run), so a guest
+// reading the clock in a pure CPU loop sees it advance once per quantum.
 func (p *Process) Now() vtime.Time {
 	if p.state == Running {
 		return p.sliceStart.Add(p.sliceCost)
@@ -307,11 +309,3 @@ func (w outputWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// emitTrace is a helper for trace events about p.
-func (p *Process) emit(t vtime.Time, kind string, f map[string]any) {
-	cpuIdx := -1
-	if p.state == Running {
-		cpuIdx = p.cpu
-	}
-	p.k.emit(t, cpuIdx, p.pid, kind, f)
-}
