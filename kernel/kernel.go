@@ -77,10 +77,10 @@ type World interface {
 
 // Config configures one computer's kernel.
 type Config struct {
-	Index       int     // computer index in the cluster
-	Name        string  // computer name, "c0" by default
-	Cores       int     // vCPUs, default 1
-	Speed       float64 // instructions per virtual ns, default 1.0
+	Index int     // computer index in the cluster
+	Name  string  // computer name, "c0" by default
+	Cores int     // vCPUs, default 1
+	Speed float64 // instructions per virtual ns, default 1.0
 	// MemoryLimit bounds the sum of the guests' linear memories (0: no
 	// limit). A guest whose initial memory does not fit what others leave
 	// fails to start (ENOMEM); a running guest's memory.grow fails once it
@@ -88,7 +88,7 @@ type Config struct {
 	// at once can therefore overshoot the sum until one of them ends: the
 	// runtime takes a fixed cap per instance, not a shared budget.
 	MemoryLimit uint64
-	MaxProcs    int     // processes (live + zombies, init excluded); 0 = 1024
+	MaxProcs    int // processes (live + zombies, init excluded); 0 = 1024
 	Quantum     vtime.Duration
 	// Policy schedules this computer's vCPUs; nil means round-robin. A
 	// policy instance must not be shared between kernels.

@@ -308,4 +308,3 @@ func (w outputWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
-
