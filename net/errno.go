@@ -16,6 +16,7 @@ const (
 	EAGAIN        Errno = 6
 	EALREADY      Errno = 7
 	EBADF         Errno = 8
+	EBUSY         Errno = 10
 	ECONNABORTED  Errno = 13
 	ECONNREFUSED  Errno = 14
 	ECONNRESET    Errno = 15
@@ -45,6 +46,7 @@ var errnoNames = map[Errno]string{
 	EAGAIN:        "resource temporarily unavailable",
 	EALREADY:      "operation already in progress",
 	EBADF:         "bad file descriptor (socket closed)",
+	EBUSY:         "busy",
 	ECONNABORTED:  "connection aborted",
 	ECONNREFUSED:  "connection refused",
 	ECONNRESET:    "connection reset",

@@ -96,6 +96,7 @@ func startTransfer(t testing.TB, nw *Network, data []byte, from, to int) *transf
 	}
 	shut := false
 	cli.SetNotify(func() {
+		cli := x.cli // the socket may have been replaced (Detach/Import)
 		if x.estabAt == 0 && cli.Readiness()&Writable != 0 {
 			x.estabAt = nw.fab.loop.Now()
 		}
