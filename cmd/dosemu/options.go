@@ -217,7 +217,7 @@ flags:
   --plan FILE       boot plan: computers and the programs to start on them
   --quantum D       scheduling quantum in virtual time (default 1ms)
   --seed S          seed for every random choice (default 1)
-  --sched NAME      scheduler: %s (default round-robin)
+  --sched NAME      scheduler: %s (default rr)
   --trace FILE      write the trace as JSON Lines (doc/trace.md)
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
   --chaos capture=N capture and restore every process at every Nth preemption

@@ -146,7 +146,7 @@ func TestHelp(t *testing.T) {
 	}
 	var out bytes.Buffer
 	run(context.Background(), []string{"boot", "--help"}, &out, &out)
-	if !strings.Contains(out.String(), "round-robin") || strings.Contains(out.String(), "%!") {
+	if !strings.Contains(out.String(), "priority") || strings.Contains(out.String(), "%!") {
 		t.Errorf("boot usage does not list the schedulers: %s", out.String())
 	}
 }
