@@ -60,10 +60,11 @@ func (f *fakeDosemu) instantiate(t *testing.T, ctx context.Context, rt wazero.Ru
 	}).Export("computers").
 		NewFunctionBuilder().WithFunc(func(_ context.Context, m api.Module, idx int32, buf, cap, n uint32) int32 {
 		name := "c" + string(rune('0'+idx))
-		if int(cap) >= len(name) {
-			m.Memory().Write(buf, []byte(name))
-		}
 		w32(m, n, uint32(len(name)))
+		if int(cap) < len(name) {
+			return 68 // ERANGE, as dosemu.h says
+		}
+		m.Memory().Write(buf, []byte(name))
 		return 0
 	}).Export("computer_name").
 		NewFunctionBuilder().WithFunc(func(_ context.Context, m api.Module, ns uint32) int32 {

@@ -35,7 +35,9 @@ typedef int64_t dosemu_gid_t;
 DOSEMU_IMPORT("self") int32_t dosemu_self(dosemu_gid_t *gid);
 /* Number of computers in the cluster, and the index of mine. */
 DOSEMU_IMPORT("computers") int32_t dosemu_computers(int32_t *count, int32_t *mine);
-/* Name of computer idx ("c0", ...), written to buf; *len gets its length. */
+/* Name of computer idx ("c0", ...), written to buf; *len gets its length.
+ * If buf_len is too small, *len still gets the length and the call
+ * returns ERANGE without writing buf. */
 DOSEMU_IMPORT("computer_name") int32_t dosemu_computer_name(int32_t idx, char *buf, size_t buf_len, size_t *len);
 /* Virtual nanoseconds since boot (same clock as WASI's monotonic clock). */
 DOSEMU_IMPORT("now") int32_t dosemu_now(int64_t *ns);

@@ -145,21 +145,22 @@ func Computers() (count, mine int32, err error) {
 
 // ComputerName returns the name of computer idx ("c0", ...).
 func ComputerName(idx int32) (string, error) {
-	buf := make([]byte, 64)
-	for {
+	buf := make([]byte, 32)
+	for try := 0; ; try++ {
 		var n uint32
 		e := computerName(idx, buf, &n)
+		// ERANGE: the buffer was too small and n is the length needed.
+		if Errno(e) == ERANGE && int(n) > len(buf) && n <= 1<<16 && try == 0 {
+			buf = make([]byte, n)
+			continue
+		}
 		if e != 0 {
 			return "", Errno(e)
 		}
-		if int(n) <= len(buf) {
-			return string(buf[:n]), nil
+		if int(n) > len(buf) {
+			return "", fmt.Errorf("dosemu: computer %d: name length %d exceeds the %d-byte buffer", idx, n, len(buf))
 		}
-		if n > 1<<16 {
-			return "", fmt.Errorf("dosemu: computer %d: name length %d is implausible", idx, n)
-		}
-		// The name did not fit: the kernel told us its length.
-		buf = make([]byte, n)
+		return string(buf[:n]), nil
 	}
 }
 
