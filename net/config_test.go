@@ -1,6 +1,7 @@
 package net
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,22 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := dir + "/plan.yaml"
+	os.WriteFile(good, []byte("- at: 2s\n  cut: [c0, c1]\n- at: 5s\n  heal: [c0, c1]\n"), 0o644)
+	steps, err := LoadPlanFile(good)
+	if err != nil || len(steps) != 2 || steps[1].At != 5*time.Second {
+		t.Errorf("plan: %+v %v", steps, err)
+	}
+	bad := dir + "/bad.yaml"
+	os.WriteFile(bad, []byte("link: {loss: 7}"), 0o644)
+	if _, err := LoadConfigFile(bad); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("bad config error %v should name the file and line", err)
+	}
+	if _, err := LoadPlanFile(dir + "/missing.yaml"); err == nil {
+		t.Error("missing file accepted")
+	}
 }

@@ -147,3 +147,25 @@ func TestPost(t *testing.T) {
 		t.Error("unhandled one-way message not counted as no-listener")
 	}
 }
+
+// A server computer that fails mid-call gives the client ETIMEDOUT after
+// the bounded retries, and one that comes back answers again.
+func TestCallComputerDown(t *testing.T) {
+	loop, nw := newTestNet(t, 2, 1, lanConfig(), nil)
+	nw.Host(1).Handle("ping", func(_ int, m Message, reply func(Message, Errno)) { reply(m, 0) })
+	var errs []Errno
+	call := func() {
+		nw.Host(0).Call(1, Message{Type: "ping"}, CallOpts{Timeout: 50 * time.Millisecond, Retries: 3},
+			func(_ Message, e Errno) { errs = append(errs, e) })
+	}
+	nw.Fabric().Schedule([]Step{{At: 0, Down: []int{1}}, {At: time.Second, Up: []int{1}}})
+	loop.At(vtime.Time(time.Millisecond), call)
+	loop.At(vtime.Time(2*time.Second), call)
+	loop.Run(-1)
+	if len(errs) != 2 || errs[0] != ETIMEDOUT || errs[1] != 0 {
+		t.Errorf("results %v, want [ETIMEDOUT success]", errs)
+	}
+	if nw.Fabric().Stats(1).DroppedDown == 0 {
+		t.Error("no drops counted at the down computer")
+	}
+}

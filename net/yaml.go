@@ -3,6 +3,8 @@ package net
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strconv"
 
@@ -473,3 +475,52 @@ func parseGroups(n *yaml.Node) ([][]int, error) {
 }
 
 var errNoComputers = errors.New("network needs at least one computer")
+
+// maxConfigFile bounds a configuration or plan file's size: they are
+// hand-written, and the bound keeps a wrong path (a disk image, say) from
+// being read whole.
+const maxConfigFile = 4 << 20
+
+// LoadConfigFile reads and parses a network configuration file (see
+// ParseConfig); errors name the file.
+func LoadConfigFile(path string) (Config, error) {
+	data, err := readSmall(path)
+	if err != nil {
+		return DefaultConfig(), err
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// LoadPlanFile reads and parses a fault plan file (the --faults flag; see
+// ParsePlan); errors name the file.
+func LoadPlanFile(path string) ([]Step, error) {
+	data, err := readSmall(path)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := ParsePlan(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return steps, nil
+}
+
+func readSmall(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxConfigFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes; not a network config", path, maxConfigFile)
+	}
+	return data, nil
+}
