@@ -26,12 +26,17 @@ main(int argc, char *argv[])
   const char *path = argc > 1 ? argv[1] : "/net/c0/shared/note.txt";
   static char buf[65536];
   size_t len = 0;
-  int tries;
+  int tries, err = 0;
 
-  for (tries = 0; tries < 100 && !slurp(path, buf, sizeof buf, &len); tries++)
+  for (tries = 0; tries < 100; tries++) {
+    errno = 0;
+    if (slurp(path, buf, sizeof buf, &len))
+      break;
+    err = errno;
     dosemu_sleep_ms(100);
+  }
   if (tries == 100) {
-    fprintf(stderr, "reader: %s not complete after 10s: %s\n", path, len ? "no END line" : strerror(errno));
+    fprintf(stderr, "reader: %s not complete after 10s: %s\n", path, err ? strerror(err) : "no END line");
     return 1;
   }
   int lines = 0;

@@ -34,6 +34,8 @@ main(int argc, char *argv[])
       check(dosemu_accept(ls, &fd, &pc, &pp), "echod: accept");
       accepted++;
       printf("echod: client %d from c%d:%d\n", accepted, pc, pp);
+      if (accepted == want)
+        fds[0].events = 0; // no more clients: stop watching the listener
       n++;
       fds[n].fd = fd;
       fds[n].events = POLLIN;

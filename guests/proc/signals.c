@@ -21,6 +21,9 @@ static dosemu_gid_t
 child(int kind)
 {
   dosemu_gid_t pid;
+  // Flush first, or the child would inherit and print the parent's
+  // buffered output a second time.
+  fflush(stdout);
   int e = dosemu_fork(&pid);
   if (e != 0) {
     fprintf(stderr, "signals: fork: %s\n", strerror(e));
@@ -33,6 +36,7 @@ child(int kind)
     while (!caught)
       dosemu_sleep_ms(10);
     printf("child 1: caught signal %d, cleaning up\n", caught);
+    fflush(stdout);
     _exit(42);
   }
   if (kind == 2) {
