@@ -50,7 +50,7 @@ build_all() {
 		wat2wasm "$src" -o "$out/${src%.wat}.wasm"
 	done
 	# Go guests: a directory with a main package builds to <dir>.wasm.
-	for dir in goinfo bench/gowork; do
+	for dir in goinfo bench/gowork net/goecho; do
 		mkdir -p "$out/$(dirname "$dir")"
 		(cd "$GUESTS/.." && GOFLAGS= GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 \
 			go build -trimpath -buildvcs=false -ldflags=-buildid= \
