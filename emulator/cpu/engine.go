@@ -25,11 +25,15 @@
 package cpu
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -77,8 +81,15 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
 		WithCoreFeatures(api.CoreFeaturesV2)
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if !cfg.Plain && hostSetup != nil {
+		if err := hostSetup(ctx, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, fmt.Errorf("cpu: instantiating the rewrite's host module: %w", err)
+		}
+	}
 	return &Engine{
-		rt:       wazero.NewRuntimeWithConfig(ctx, rc),
+		rt:       rt,
 		cache:    cache,
 		plain:    cfg.Plain,
 		programs: make(map[[sha256.Size]byte]*Program),
@@ -115,6 +126,7 @@ type Program struct {
 	compiled wazero.CompiledModule
 	srcSize  int
 	codeSize int
+	machine  int64
 
 	// inst is the rewriter's per-program state; nil for plain programs.
 	inst instrumentation
@@ -151,10 +163,12 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Program, 
 		}
 		code, inst = out, in
 	}
+	execBefore := executableBytes()
 	cm, err := e.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: load %s: compile: %w", name, err)
 	}
+	machine := executableBytes() - execBefore
 	p := &Program{
 		eng:      e,
 		name:     name,
@@ -162,6 +176,7 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Program, 
 		compiled: cm,
 		srcSize:  len(wasm),
 		codeSize: len(code),
+		machine:  max(machine, 0),
 		inst:     inst,
 	}
 	e.programs[sum] = p
@@ -185,6 +200,15 @@ func (p *Program) SourceSize() int { return p.srcSize }
 // per Program however many threads run it, so (Threads-1)*CodeSize is a
 // lower bound on what sharing the image saves over one copy per process.
 func (p *Program) CodeSize() int { return p.codeSize }
+
+// MachineCodeSize is the executable memory the compiled program occupies,
+// measured as the growth of the host's anonymous executable mappings
+// while it was compiled (Linux /proc/self/maps; page granular; 0 where
+// that cannot be read or when compilation happened concurrently outside
+// Load). Every thread of the program shares this one image, so
+// (Threads-1)*MachineCodeSize is what sharing saves over a copy per
+// process. Host-dependent: for reports, never for traces.
+func (p *Program) MachineCodeSize() int64 { return p.machine }
 
 // Threads is the number of live (not yet closed) threads of this program.
 func (p *Program) Threads() int {
@@ -218,8 +242,53 @@ type instrumentation interface {
 	bind(t *Thread) error
 	// setFuel installs the budget for the run about to start.
 	setFuel(t *Thread, fuel uint64)
-	// fuelLeft reads the budget left when a run stops.
-	fuelLeft(t *Thread) uint64
+	// used is the fuel consumed by the run (given budget fuel) that just
+	// stopped, overshoot of the last charged region included.
+	used(t *Thread, fuel uint64) uint64
+	// requestUnwind makes the guest unwind as soon as the running host
+	// function returns; byHost marks an unwind asked by Thread.Unwind.
+	requestUnwind(t *Thread, byHost bool)
+	// unwound, called when the entry call returns, reports whether the
+	// guest unwound (and why); the thread then holds its stack and the
+	// next Run rewinds it.
+	unwound(t *Thread) (StopKind, bool)
+	// pending reports whether the thread holds an unwound stack.
+	pending(t *Thread) bool
 }
 
+// hostSetup, set by the rewriter, instantiates the host module that
+// instrumented programs import.
+var hostSetup func(ctx context.Context, rt wazero.Runtime) error
+
 var errNotInstrumented = errors.New("program is not instrumented (plain engine or no rewriter): it cannot be unwound or captured")
+
+// executableBytes sums the sizes of the process's anonymous executable
+// mappings, where wazero places compiled code. It returns 0 when the maps
+// cannot be read (non-Linux hosts). Cost: reading /proc/self/maps, tens of
+// microseconds; only paid on a cache miss in Load.
+func executableBytes() int64 {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		// "start-end perms offset dev inode [path]"
+		f := bytes.Fields(sc.Bytes())
+		if len(f) < 5 || len(f) > 5 || len(f[1]) < 3 || f[1][2] != 'x' {
+			continue
+		}
+		lo, hi, ok := bytes.Cut(f[0], []byte("-"))
+		if !ok {
+			continue
+		}
+		a, err1 := strconv.ParseUint(string(lo), 16, 64)
+		z, err2 := strconv.ParseUint(string(hi), 16, 64)
+		if err1 != nil || err2 != nil || z < a {
+			continue
+		}
+		total += int64(z - a)
+	}
+	return total
+}

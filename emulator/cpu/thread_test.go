@@ -274,6 +274,9 @@ func TestLoadCachesByContent(t *testing.T) {
 	if p1.SourceSize() != len(b) || p1.CodeSize() < len(b) {
 		t.Errorf("sizes: source %d code %d, module %d", p1.SourceSize(), p1.CodeSize(), len(b))
 	}
+	if _, err := os.Stat("/proc/self/maps"); err == nil && p1.MachineCodeSize() <= 0 {
+		t.Errorf("machine code size %d, want > 0 on a host with /proc/self/maps", p1.MachineCodeSize())
+	}
 	for _, tc := range []struct {
 		name string
 		wasm []byte
@@ -326,4 +329,105 @@ func TestCallErrors(t *testing.T) {
 	if ThreadOf(context.Background()) != nil {
 		t.Error("ThreadOf found a thread in a plain context")
 	}
+}
+
+func TestCacheDir(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b, err := os.ReadFile("testdata/thread.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second engine finds the code on disk
+		eng := newTestEngine(t, Config{Plain: true, CacheDir: dir})
+		p, err := eng.Load(ctx, "thread", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th, err := p.Start(ctx, ThreadConfig{Entry: "add", Params: []uint64{20, 22}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := th.Run(1); s.Kind != Exited || s.Results[0] != 42 {
+			t.Fatalf("engine %d: got %+v", i, s)
+		}
+		_ = th.Close()
+		_ = eng.Close(ctx)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("cache dir holds nothing (%v)", err)
+	}
+	if _, err := NewEngine(ctx, Config{CacheDir: "/proc/no/such/dir"}); err == nil {
+		t.Error("unusable cache dir accepted")
+	}
+}
+
+// FuzzLoadStart feeds arbitrary bytes to Load and, when they compile, to
+// Start (without running any guest code): bad modules must give errors,
+// never panics or crashes.
+func FuzzLoadStart(f *testing.F) {
+	for _, name := range []string{"thread.wasm", "spectest.wasm"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
+	eng := newTestEngine(f, Config{Plain: true})
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if hasStartSection(b) {
+			// Start would run it, and a plain module's start function may
+			// loop forever: that is the rewriter's business (fuel), not
+			// what this target checks.
+			return
+		}
+		p, err := eng.Load(ctx, "fuzz", b)
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz") {
+				t.Fatalf("error does not name the program: %v", err)
+			}
+			return
+		}
+		th, err := p.Start(ctx, ThreadConfig{NoEntry: true, MemoryLimit: 1 << 20})
+		if err != nil {
+			return
+		}
+		_ = th.Close()
+	})
+}
+
+// hasStartSection reports whether a module has a start section (id 8), or
+// cannot be walked far enough to tell.
+func hasStartSection(b []byte) bool {
+	if len(b) < 8 {
+		return false
+	}
+	for i := 8; i < len(b); {
+		id := b[i]
+		i++
+		var size, shift uint64
+		for {
+			if i >= len(b) || shift > 28 {
+				return true
+			}
+			c := b[i]
+			i++
+			size |= uint64(c&0x7f) << shift
+			shift += 7
+			if c&0x80 == 0 {
+				break
+			}
+		}
+		if id == 8 {
+			return true
+		}
+		if size > uint64(len(b)-i) {
+			return false
+		}
+		i += int(size)
+	}
+	return false
 }
