@@ -129,6 +129,9 @@ type Thread struct {
 
 	// fuel is the budget given to the current run (instrumented programs).
 	fuel uint64
+
+	// cont is the rewriter's continuation state (instrumented programs).
+	cont *contState
 }
 
 type threadState uint8
@@ -264,6 +267,9 @@ func (t *Thread) Call(export string, params ...uint64) error {
 	if t.closed {
 		return fmt.Errorf("cpu: call %s in %s: %w", export, t.prog.name, ErrClosed)
 	}
+	if t.prog.inst != nil && t.prog.inst.pending(t) {
+		return fmt.Errorf("cpu: call %s in %s: thread holds an unwound stack of %s; Run it to completion first", export, t.prog.name, t.eName)
+	}
 	if t.state != stDone && t.state != stIdle {
 		return fmt.Errorf("cpu: call %s in %s: thread is still inside %s (%s)", export, t.prog.name, t.eName, t.state)
 	}
@@ -340,9 +346,7 @@ func (t *Thread) Run(fuel uint64) Stop {
 	}
 	s := <-t.stopped
 	if t.prog.inst != nil {
-		if left := t.prog.inst.fuelLeft(t); left <= fuel {
-			s.Used = fuel - left
-		}
+		s.Used = t.prog.inst.used(t, fuel)
 	}
 	return s
 }
@@ -358,6 +362,12 @@ func (t *Thread) guest(fn api.Function, params []uint64) {
 // on the guest goroutine just before it hands control back for good.
 func (t *Thread) finish(res []uint64, err error) Stop {
 	t.state = stDone
+	if err == nil && t.prog.inst != nil {
+		if k, ok := t.prog.inst.unwound(t); ok {
+			t.state = stIdle // the next Run rewinds
+			return Stop{Kind: k}
+		}
+	}
 	if err == nil {
 		return Stop{Kind: Exited, Results: res}
 	}
@@ -396,7 +406,13 @@ func (t *Thread) Block() bool {
 	if t.state != stRunning {
 		return false
 	}
-	return t.park(Stop{Kind: Blocked}) == actContinue
+	if t.park(Stop{Kind: Blocked}) == actContinue {
+		return true
+	}
+	if t.prog.inst != nil {
+		t.prog.inst.requestUnwind(t, false)
+	}
+	return false
 }
 
 // Unwind, called from a host function, asks for the guest stack to be
@@ -411,6 +427,7 @@ func (t *Thread) Unwind() error {
 		return fmt.Errorf("cpu: unwind %s: not inside a guest call", t.prog.name)
 	}
 	t.unwindWant = true
+	t.prog.inst.requestUnwind(t, true)
 	return nil
 }
 
