@@ -13,7 +13,7 @@ main(int argc, char *argv[])
   dosemu_gidstr(me, g);
 
   int32_t c, p, fd;
-  check(dosemu_name_lookup("echo", 4, 1, &c, &p), "echo: name_lookup");
+  check(lookup("echo", 10000, &c, &p), "echo: name_lookup");
   check(dosemu_socket(DOSEMU_SOCK_STREAM, &fd), "echo: socket");
   check(dosemu_connect(fd, c, p), "echo: connect");
 

@@ -2,6 +2,7 @@
 // and forth over dosemu sockets and print each round trip's virtual time.
 // The first to register the name "pingpong" serves; the other pings.
 // In dgram mode lost messages are retransmitted after 50 virtual ms.
+// A server that sees no client for 5 s ends, so pingpong booted alone ends.
 // usage: pingpong [stream|dgram] [rounds] [serve|ping] (defaults stream 5 auto)
 #include "sock.h"
 
@@ -11,6 +12,10 @@ static int
 serve_stream(int ls, int rounds)
 {
   int32_t fd, pc, pp;
+  if (readable(ls, 5000) != 1) {
+    printf("pingpong: no client came within 5s\n");
+    return 0;
+  }
   check(dosemu_accept(ls, &fd, &pc, &pp), "pingpong: accept");
   printf("pingpong: serving c%d:%d\n", pc, pp);
   char msg[MSG];
@@ -133,7 +138,7 @@ main(int argc, char *argv[])
     close(fd); // someone else serves: ping them
   }
   int32_t c, p;
-  check(dosemu_name_lookup(name, strlen(name), 1, &c, &p), "pingpong: name_lookup");
+  check(lookup(name, 5000, &c, &p), "pingpong: name_lookup");
   printf("pingpong: %s server is at c%d:%d\n", dgram ? "dgram" : "stream", c, p);
   return dgram ? ping_dgram(c, p, rounds) : ping_stream(c, p, rounds);
 }

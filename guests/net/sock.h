@@ -61,4 +61,19 @@ readable(int fd, int ms)
   return r < 0 ? -1 : r > 0;
 }
 
+// Look name up, polling every 50 virtual ms for up to ms: 0 when found,
+// ENOENT if it was not registered in time, or another errno. Guests use
+// this rather than a blocking lookup so that one booted without its peer
+// ends instead of waiting forever.
+static inline int
+lookup(const char *name, int ms, int32_t *c, int32_t *p)
+{
+  for (int waited = 0;; waited += 50) {
+    int e = dosemu_name_lookup(name, strlen(name), 0, c, p);
+    if (e != ENOENT || waited >= ms)
+      return e;
+    dosemu_sleep_ms(50);
+  }
+}
+
 #endif

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"dosemu/guests/sdk/go/dosemu"
 )
@@ -28,7 +29,7 @@ func main() {
 	if err != nil {
 		fail("self: %v", err)
 	}
-	c, p, err := dosemu.NameLookup("echo", true)
+	c, p, err := lookup("echo", 10*time.Second)
 	if err != nil {
 		fail("looking up \"echo\": %v", err)
 	}
@@ -57,6 +58,18 @@ func main() {
 	fmt.Printf("goecho %v: %d/%d lines echoed intact\n", me, ok, lines)
 	if ok != lines {
 		os.Exit(1)
+	}
+}
+
+// lookup polls the name service until name is registered or d of virtual
+// time has passed, so a goecho booted without echod ends.
+func lookup(name string, d time.Duration) (computer, port int32, err error) {
+	for waited := time.Duration(0); ; waited += 50 * time.Millisecond {
+		computer, port, err = dosemu.NameLookup(name, false)
+		if err != dosemu.ENOENT || waited >= d {
+			return computer, port, err
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -111,7 +111,8 @@ DOSEMU_IMPORT("sockname") int32_t dosemu_sockname(int32_t fd, int32_t *computer,
 
 /* Register `name` for the socket fd's address (cluster-wide; EEXIST if taken). */
 DOSEMU_IMPORT("name_register") int32_t dosemu_name_register(const char *name, size_t name_len, int32_t fd);
-/* Look up `name`; blocks until it is registered when wait != 0. */
+/* Look up `name`: ENOENT if it is not registered, or, when wait != 0,
+ * block until it is. */
 DOSEMU_IMPORT("name_lookup") int32_t dosemu_name_lookup(const char *name, size_t name_len, int32_t wait,
                                                         int32_t *computer, int32_t *port);
 

@@ -297,7 +297,8 @@ func SockName(fd int32) (computer, port int32, err error) {
 // EEXIST means the name is taken.
 func NameRegister(name string, fd int32) error { return errnoErr(nameRegister(name, fd)) }
 
-// NameLookup looks name up; with wait it blocks until name is registered.
+// NameLookup looks name up: ENOENT if it is not registered, or, with
+// wait, it blocks until it is.
 func NameLookup(name string, wait bool) (computer, port int32, err error) {
 	w := int32(0)
 	if wait {
