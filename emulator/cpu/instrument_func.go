@@ -1,0 +1,627 @@
+package cpu
+
+import (
+	"fmt"
+
+	"dosemu/emulator/wasm"
+)
+
+// A function body is parsed into a tree of sequences (block bodies) whose
+// elements are plain instructions, nested blocks, or call sites. The tree
+// carries what the emitter needs: site numbers, the site range each block
+// covers, and the operand-stack types of the enclosing frame at each point
+// where the emitter cuts the stack into locals.
+
+type elem struct {
+	i     int            // index of the instruction in the original body
+	blk   *blk           // non-nil for block, loop and if
+	site  int            // > 0 for a call that may suspend
+	imp   bool           // the call certainly reaches an import (restart on rewind)
+	ind   bool           // call_indirect site: may or may not reach an import
+	stack []wasm.ValType // frame types before the element (items only)
+}
+
+type blk struct {
+	op       wasm.Opcode
+	bt       wasm.BlockType
+	params   []wasm.ValType
+	then     []elem
+	els      []elem
+	hasElse  bool
+	loopSite int // loops: the site number of the header's fuel check
+	lo, hi   int // sites covered (inclusive); hi < lo when none
+	hasCalls bool
+	charge   int // loops: instructions of the body outside nested loops
+}
+
+// isItem reports whether e takes part in suspension: a call site or a block
+// that contains one.
+func (e *elem) isItem() bool {
+	return e.site > 0 || (e.blk != nil && e.blk.hi >= e.blk.lo)
+}
+
+func (e *elem) lo() int {
+	if e.site > 0 {
+		return e.site
+	}
+	return e.blk.lo
+}
+
+func (e *elem) hi() int {
+	if e.site > 0 {
+		return e.site
+	}
+	return e.blk.hi
+}
+
+// funcRewriter rewrites one instrumented function.
+type funcRewriter struct {
+	mi    *modInfo
+	fidx  uint32 // new function index
+	ft    wasm.FuncType
+	body  []wasm.Instr
+	st    stackTracker
+	next  int // next site number
+	entry int // charge of the function outside loops
+
+	out     []wasm.Instr
+	locals  []wasm.ValType // params, declared, added
+	nParams int
+	pool    map[wasm.ValType][]uint32
+	siteL   uint32
+	fuelL   uint32
+	depth   int
+	labels  []int
+	hasCall bool
+}
+
+func (r *funcRewriter) errf(i int, format string, args ...any) error {
+	return fmt.Errorf("function %d, instruction %d: %s", r.fidx, i, fmt.Sprintf(format, args...))
+}
+
+// parseSeq parses instructions from *pos until the else or end closing the
+// current block (which it leaves at *pos). loopCharge accumulates the count
+// of the innermost enclosing loop body or, outside loops, the entry charge.
+func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error) {
+	var seq []elem
+	for *pos < len(r.body) {
+		i := *pos
+		in := &r.body[i]
+		if in.Op == wasm.OpEnd || in.Op == wasm.OpElse {
+			return seq, nil
+		}
+		frame, reach := r.st.frame()
+		isDead := dead || !reach
+		*charge++
+		switch in.Op {
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
+			e := elem{i: i, stack: append([]wasm.ValType(nil), frame...)}
+			if err := r.st.step(in); err != nil {
+				return nil, r.errf(i, "%v", err)
+			}
+			b := &blk{op: in.Op, bt: in.Block, lo: 1, hi: 0}
+			p, _, _ := blockSig(r.mi.m, in.Block)
+			b.params = p
+			first := r.next
+			bodyCharge := charge
+			if in.Op == wasm.OpLoop && !isDead {
+				b.loopSite = r.next
+				r.next++
+				bodyCharge = &b.charge
+			}
+			*pos = i + 1
+			var err error
+			if b.then, err = r.parseSeq(pos, bodyCharge, isDead); err != nil {
+				return nil, err
+			}
+			if *pos < len(r.body) && r.body[*pos].Op == wasm.OpElse {
+				if err := r.st.step(&r.body[*pos]); err != nil {
+					return nil, r.errf(*pos, "%v", err)
+				}
+				*pos++
+				b.hasElse = true
+				if b.els, err = r.parseSeq(pos, bodyCharge, isDead); err != nil {
+					return nil, err
+				}
+			}
+			if *pos >= len(r.body) {
+				return nil, r.errf(i, "%s without end", in.Op)
+			}
+			if err := r.st.step(&r.body[*pos]); err != nil {
+				return nil, r.errf(*pos, "%v", err)
+			}
+			if r.next > first {
+				b.lo, b.hi = first, r.next-1
+			}
+			b.hasCalls = seqHasCalls(b.then) || seqHasCalls(b.els)
+			e.blk = b
+			seq = append(seq, e)
+			*pos++ // past the end
+			continue
+		case wasm.OpCall, wasm.OpCallIndirect:
+			e := elem{i: i}
+			r.hasCall = true
+			if !isDead {
+				site, imp, ind := r.mi.callKind(in)
+				if site {
+					e.site = r.next
+					r.next++
+					e.imp, e.ind = imp, ind
+					e.stack = append([]wasm.ValType(nil), frame...)
+				}
+			}
+			if err := r.st.step(in); err != nil {
+				return nil, r.errf(i, "%v", err)
+			}
+			seq = append(seq, e)
+		default:
+			if err := r.st.step(in); err != nil {
+				return nil, r.errf(i, "%v", err)
+			}
+			seq = append(seq, elem{i: i})
+		}
+		*pos = i + 1
+	}
+	return nil, r.errf(len(r.body), "body does not end with end")
+}
+
+func seqHasCalls(seq []elem) bool {
+	for i := range seq {
+		if seq[i].site > 0 || (seq[i].blk != nil && seq[i].blk.hasCalls) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------
+// Emission.
+
+func (r *funcRewriter) emit(op wasm.Opcode) { r.out = append(r.out, wasm.Instr{Op: op}) }
+
+func (r *funcRewriter) emitI(op wasm.Opcode, idx uint32) {
+	r.out = append(r.out, wasm.Instr{Op: op, Index: idx})
+}
+
+func (r *funcRewriter) emitConst32(v int32) {
+	r.out = append(r.out, wasm.Instr{Op: wasm.OpI32Const, Value: uint64(int64(v))})
+}
+
+func (r *funcRewriter) emitConst64(v int64) {
+	r.out = append(r.out, wasm.Instr{Op: wasm.OpI64Const, Value: uint64(v)})
+}
+
+func (r *funcRewriter) emitBlock(op wasm.Opcode, bt wasm.BlockType) {
+	r.out = append(r.out, wasm.Instr{Op: op, Block: bt})
+	r.depth++
+}
+
+func (r *funcRewriter) emitEnd() {
+	r.emit(wasm.OpEnd)
+	r.depth--
+}
+
+// rel converts an absolute label position to a relative branch depth.
+func (r *funcRewriter) rel(abs int) uint32 { return uint32(r.depth - 1 - abs) }
+
+func (r *funcRewriter) alloc(t wasm.ValType) uint32 {
+	if l := r.pool[t]; len(l) > 0 {
+		x := l[len(l)-1]
+		r.pool[t] = l[:len(l)-1]
+		return x
+	}
+	r.locals = append(r.locals, t)
+	return uint32(len(r.locals) - 1)
+}
+
+func (r *funcRewriter) free(ls []uint32) {
+	for _, l := range ls {
+		t := r.locals[l]
+		r.pool[t] = append(r.pool[t], l)
+	}
+}
+
+// spill pops values of the given types (bottom first) into fresh locals.
+func (r *funcRewriter) spill(types []wasm.ValType) []uint32 {
+	ls := make([]uint32, len(types))
+	for k := range types {
+		ls[k] = r.alloc(types[k])
+	}
+	for k := len(types) - 1; k >= 0; k-- {
+		r.emitI(wasm.OpLocalSet, ls[k])
+	}
+	return ls
+}
+
+func (r *funcRewriter) reload(ls []uint32) {
+	for _, l := range ls {
+		r.emitI(wasm.OpLocalGet, l)
+	}
+}
+
+// copyInstr emits an original instruction with its branch depths and
+// function indices adjusted to the rewritten body and module.
+func (r *funcRewriter) copyInstr(in wasm.Instr) {
+	switch in.Op {
+	case wasm.OpBr, wasm.OpBrIf:
+		in.Index = r.rel(r.labels[len(r.labels)-1-int(in.Index)])
+	case wasm.OpBrTable:
+		ls := make([]uint32, len(in.Labels))
+		for k, d := range in.Labels {
+			ls[k] = r.rel(r.labels[len(r.labels)-1-int(d)])
+		}
+		in.Labels = ls
+		in.Index = r.rel(r.labels[len(r.labels)-1-int(in.Index)])
+	case wasm.OpCall, wasm.OpRefFunc:
+		in.Index = r.mi.remapFunc(in.Index)
+	}
+	r.out = append(r.out, in)
+}
+
+func (r *funcRewriter) openOriginal(e *elem) {
+	in := r.body[e.i]
+	r.out = append(r.out, wasm.Instr{Op: in.Op, Block: in.Block})
+	r.labels = append(r.labels, r.depth)
+	r.depth++
+}
+
+func (r *funcRewriter) closeOriginal() {
+	r.labels = r.labels[:len(r.labels)-1]
+	r.emitEnd()
+}
+
+// emitPlain copies a sequence that contains no suspension point.
+func (r *funcRewriter) emitPlain(seq []elem) {
+	for k := range seq {
+		e := &seq[k]
+		if e.blk == nil {
+			r.copyInstr(r.body[e.i])
+			continue
+		}
+		r.openOriginal(e)
+		r.emitPlain(e.blk.then)
+		if e.blk.hasElse {
+			r.emit(wasm.OpElse)
+			r.emitPlain(e.blk.els)
+		}
+		r.closeOriginal()
+	}
+}
+
+type seqKind uint8
+
+const (
+	kindBlock seqKind = iota // block body or if arm: rewind dispatch only
+	kindLoop                 // loop body: fuel check + dispatch
+	kindTop                  // function body: fuel check, frame restore, dispatch
+)
+
+// emitSeq emits one block body. See the package documentation for the
+// shape: the body is wrapped in one empty block per suspension item so that
+// the rewind dispatch can branch forward to any of them, and the operand
+// stack is cut into locals at each item.
+func (r *funcRewriter) emitSeq(seq []elem, kind seqKind, params []wasm.ValType, ownSite int, charge int, hasCalls bool) {
+	var items []int
+	for k := range seq {
+		if seq[k].isItem() {
+			items = append(items, k)
+		}
+	}
+	if len(items) == 0 && kind == kindBlock {
+		r.emitPlain(seq)
+		return
+	}
+	ps := r.spill(params)
+	bAbs := make([]int, len(items)+1) // bAbs[j]: absolute label of $B_j, 1-based
+	for j := len(items); j >= 1; j-- {
+		bAbs[j] = r.depth
+		r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
+	}
+	r.emitHeader(seq, items, bAbs, kind, ownSite, charge, hasCalls)
+	r.reload(ps)
+	r.free(ps)
+	j := 0
+	for k := range seq {
+		e := &seq[k]
+		if !e.isItem() {
+			if e.blk == nil {
+				r.copyInstr(r.body[e.i])
+			} else {
+				r.openOriginal(e)
+				r.emitPlain(e.blk.then)
+				if e.blk.hasElse {
+					r.emit(wasm.OpElse)
+					r.emitPlain(e.blk.els)
+				}
+				r.closeOriginal()
+			}
+			continue
+		}
+		j++
+		sp := r.spill(e.stack)
+		r.emitEnd() // $B_j: the dispatch lands here
+		r.reload(sp)
+		r.emitItem(e)
+		r.free(sp)
+	}
+}
+
+// emitDispatch branches to the item holding the target site ($site), or
+// traps if no item of this sequence holds it (a corrupt capture).
+func (r *funcRewriter) emitDispatch(seq []elem, items []int, bAbs []int) {
+	if len(items) == 0 {
+		r.emit(wasm.OpUnreachable)
+		return
+	}
+	lo := seq[items[0]].lo()
+	hi := seq[items[len(items)-1]].hi()
+	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
+	bad := r.depth - 1
+	r.emitI(wasm.OpLocalGet, r.siteL)
+	if lo != 0 {
+		r.emitConst32(int32(lo))
+		r.emit(wasm.OpI32Sub)
+	}
+	labels := make([]uint32, 0, hi-lo+1)
+	j := 0
+	for s := lo; s <= hi; s++ {
+		for s > seq[items[j]].hi() {
+			j++
+		}
+		labels = append(labels, r.rel(bAbs[j+1]))
+	}
+	r.out = append(r.out, wasm.Instr{Op: wasm.OpBrTable, Labels: labels, Index: r.rel(bad)})
+	r.emitEnd()
+	r.emit(wasm.OpUnreachable)
+}
+
+// emitRewinding pushes state == rewinding.
+func (r *funcRewriter) emitRewinding() {
+	r.emitI(wasm.OpGlobalGet, r.mi.stateG)
+	r.emitConst32(stateRewinding)
+	r.emit(wasm.OpI32Eq)
+}
+
+// emitFinishRewind ends a rewind at the innermost frame: normal state and
+// the budget of the run that rewinds.
+func (r *funcRewriter) emitFinishRewind() {
+	r.emitConst32(stateNormal)
+	r.emitI(wasm.OpGlobalSet, r.mi.stateG)
+	r.emitI(wasm.OpCall, r.mi.imp[impResumeFuel])
+	r.emitI(wasm.OpGlobalSet, r.mi.fuelG)
+}
+
+// emitUnwindTo records the site and branches to the frame-saving code.
+func (r *funcRewriter) emitUnwindTo(site int) {
+	r.emitConst32(int32(site))
+	r.emitI(wasm.OpLocalSet, r.siteL)
+	r.emitI(wasm.OpBr, r.rel(0))
+}
+
+func (r *funcRewriter) emitHeader(seq []elem, items []int, bAbs []int, kind seqKind, ownSite int, charge int, hasCalls bool) {
+	if kind == kindBlock {
+		r.emitRewinding()
+		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+		r.emitDispatch(seq, items, bAbs)
+		r.emitEnd()
+		return
+	}
+	// Charge, and test the budget: the rewind path rides on the same test
+	// because the runtime makes the budget very negative while rewinding.
+	r.emitI(wasm.OpGlobalGet, r.mi.fuelG)
+	r.emitConst64(int64(charge))
+	r.emit(wasm.OpI64Sub)
+	r.emitI(wasm.OpLocalTee, r.fuelL)
+	r.emitI(wasm.OpGlobalSet, r.mi.fuelG)
+	r.emitI(wasm.OpLocalGet, r.fuelL)
+	r.emitConst64(0)
+	r.emit(wasm.OpI64LtS)
+	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+	r.emitRewinding()
+	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+	if kind == kindTop {
+		r.emitRestore()
+	}
+	r.emitI(wasm.OpLocalGet, r.siteL)
+	r.emitConst32(int32(ownSite))
+	r.emit(wasm.OpI32Ne)
+	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+	r.emitDispatch(seq, items, bAbs)
+	r.emitEnd()
+	r.emitFinishRewind()
+	r.out = append(r.out, wasm.Instr{Op: wasm.OpElse})
+	switch {
+	case kind == kindTop && !hasCalls:
+		// A call-free function with loops: its loops check the budget.
+	case hasCalls:
+		// Calls already spoil this code's register allocation: ask the
+		// host to switch away right here (usually a cheap block).
+		r.emitI(wasm.OpCall, r.mi.imp[impYield])
+		r.emitI(wasm.OpGlobalGet, r.mi.stateG)
+		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+		r.emitUnwindTo(ownSite)
+		r.emitEnd()
+	default:
+		// A call-free loop must stay call-free: unwind to the host.
+		r.emitConst32(stateUnwinding)
+		r.emitI(wasm.OpGlobalSet, r.mi.stateG)
+		r.emitUnwindTo(ownSite)
+	}
+	r.emitEnd()
+	r.emitEnd()
+}
+
+// emitItem emits a suspension item whose inputs are on the stack.
+func (r *funcRewriter) emitItem(e *elem) {
+	if e.blk == nil {
+		in := r.body[e.i]
+		switch {
+		case e.imp:
+			r.emitRewinding()
+			r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+			r.emitFinishRewind()
+			r.emitEnd()
+		case e.ind:
+			// Only the innermost frame's callee is a host function; ask.
+			r.emitRewinding()
+			r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+			r.emitI(wasm.OpCall, r.mi.imp[impInnermost])
+			r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+			r.emitFinishRewind()
+			r.emitEnd()
+			r.emitEnd()
+		}
+		r.copyInstr(in)
+		r.emitI(wasm.OpGlobalGet, r.mi.stateG)
+		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+		r.emitUnwindTo(e.site)
+		r.emitEnd()
+		return
+	}
+	b := e.blk
+	r.openOriginal(e)
+	switch b.op {
+	case wasm.OpLoop:
+		r.emitSeq(b.then, kindLoop, b.params, b.loopSite, b.charge, b.hasCalls)
+	default:
+		r.emitSeq(b.then, kindBlock, b.params, 0, 0, false)
+		if b.hasElse {
+			r.emit(wasm.OpElse)
+			r.emitSeq(b.els, kindBlock, b.params, 0, 0, false)
+		}
+	}
+	r.closeOriginal()
+}
+
+// savedLocals lists the locals a frame saves: all but the two bookkeeping
+// locals, which the frame header carries or which are dead across calls.
+func (r *funcRewriter) savedLocals() []uint32 {
+	ls := make([]uint32, 0, len(r.locals))
+	for l := range r.locals {
+		if uint32(l) != r.siteL && uint32(l) != r.fuelL {
+			ls = append(ls, uint32(l))
+		}
+	}
+	return ls
+}
+
+// emitRestore reloads the frame at function entry during a rewind. It is
+// emitted before the body's added locals are all known, so it records a
+// placeholder that finish replaces.
+func (r *funcRewriter) emitRestore() {
+	r.emitConst32(int32(r.fidx))
+	r.emitI(wasm.OpCall, r.mi.imp[impLoadFrame])
+	r.emitI(wasm.OpLocalSet, r.siteL)
+	r.out = append(r.out, wasm.Instr{Op: opRestorePlaceholder})
+}
+
+// opRestorePlaceholder marks where the local loads go; it is not a real
+// opcode and never reaches the encoder.
+const opRestorePlaceholder wasm.Opcode = 0xFFFFFFFF
+
+func (r *funcRewriter) loadLocal(dst []wasm.Instr, l uint32) []wasm.Instr {
+	t := r.locals[l]
+	switch t {
+	case wasm.V128:
+		dst = append(dst,
+			wasm.Instr{Op: wasm.OpCall, Index: r.mi.imp[impLoadI64]},
+			wasm.Instr{Op: wasm.OpI64x2Splat},
+			wasm.Instr{Op: wasm.OpCall, Index: r.mi.imp[impLoadI64]},
+			wasm.Instr{Op: wasm.OpI64x2ReplaceLane, Lane: 1})
+	default:
+		dst = append(dst, wasm.Instr{Op: wasm.OpCall, Index: r.mi.imp[loadImp(t)]})
+	}
+	return append(dst, wasm.Instr{Op: wasm.OpLocalSet, Index: l})
+}
+
+func (r *funcRewriter) saveLocal(dst []wasm.Instr, l uint32) []wasm.Instr {
+	t := r.locals[l]
+	get := wasm.Instr{Op: wasm.OpLocalGet, Index: l}
+	if t == wasm.V128 {
+		save := wasm.Instr{Op: wasm.OpCall, Index: r.mi.imp[impSaveI64]}
+		return append(dst,
+			get, wasm.Instr{Op: wasm.OpI64x2ExtractLane, Lane: 0}, save,
+			get, wasm.Instr{Op: wasm.OpI64x2ExtractLane, Lane: 1}, save)
+	}
+	return append(dst, get, wasm.Instr{Op: wasm.OpCall, Index: r.mi.imp[saveImp(t)]})
+}
+
+// rewrite produces the instrumented body and the function's frame layout.
+func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error) {
+	r.locals = append(append([]wasm.ValType(nil), r.ft.Params...), f.Locals...)
+	r.nParams = len(r.ft.Params)
+	r.st = stackTracker{m: r.mi.m, funcs: r.mi.funcTypes, globs: r.mi.globTypes, locals: r.locals}
+	r.st.ctrls = []ctrlFrame{{op: wasm.OpBlock, results: r.ft.Results}}
+	r.next = 1
+	pos := 0
+	top, err := r.parseSeq(&pos, &r.entry, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pos != len(r.body)-1 || r.body[pos].Op != wasm.OpEnd {
+		return nil, nil, r.errf(pos, "function body continues after its final end")
+	}
+	r.pool = map[wasm.ValType][]uint32{}
+	r.siteL = uint32(len(r.locals))
+	r.fuelL = r.siteL + 1
+	r.locals = append(r.locals, wasm.I32, wasm.I64)
+
+	r.out = make([]wasm.Instr, 0, len(r.body)+len(r.body)/2+64)
+	r.depth = 0
+	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty) // $unwind, absolute label 0
+	r.emitBlock(wasm.OpBlock, r.mi.resultBlockType(r.ft.Results))
+	r.labels = []int{1} // the function's own label is now $body
+	r.emitSeq(top, kindTop, nil, 0, r.entry, r.hasCall)
+	r.emitEnd()
+	r.emit(wasm.OpReturn)
+	r.emitEnd()
+
+	saved := r.savedLocals()
+	r.emitConst32(int32(r.fidx))
+	r.emitI(wasm.OpLocalGet, r.siteL)
+	r.emitI(wasm.OpCall, r.mi.imp[impSaveFrame])
+	for _, l := range saved {
+		r.out = r.saveLocal(r.out, l)
+	}
+	for _, t := range r.ft.Results {
+		r.out = append(r.out, zeroOf(t))
+	}
+	r.emit(wasm.OpEnd)
+
+	// Fill in the restore code now that every local is known.
+	var restore []wasm.Instr
+	for _, l := range saved {
+		restore = r.loadLocal(restore, l)
+	}
+	final := make([]wasm.Instr, 0, len(r.out)+len(restore))
+	for _, in := range r.out {
+		if in.Op == opRestorePlaceholder {
+			final = append(final, restore...)
+			continue
+		}
+		final = append(final, in)
+	}
+	layout := make([]wasm.ValType, len(saved))
+	for k, l := range saved {
+		layout[k] = r.locals[l]
+	}
+	nf := &wasm.Func{TypeIdx: f.TypeIdx, Locals: r.locals[r.nParams:], Body: final, Offset: f.Offset}
+	return nf, layout, nil
+}
+
+func zeroOf(t wasm.ValType) wasm.Instr {
+	switch t {
+	case wasm.I32:
+		return wasm.Instr{Op: wasm.OpI32Const}
+	case wasm.I64:
+		return wasm.Instr{Op: wasm.OpI64Const}
+	case wasm.F32:
+		return wasm.Instr{Op: wasm.OpF32Const}
+	case wasm.F64:
+		return wasm.Instr{Op: wasm.OpF64Const}
+	case wasm.V128:
+		return wasm.Instr{Op: wasm.OpV128Const}
+	default:
+		return wasm.Instr{Op: wasm.OpRefNull, Index: uint32(t)}
+	}
+}
