@@ -1,7 +1,8 @@
 // forkexec: the seed's example.
 //   pid = fork(); if (pid == 0) exec(...); else wait(...);
-// The child replaces itself with another program (argv[1], default
-// "hello"); the parent waits and prints the child's status.
+// The child replaces itself with another program, by default forkexec
+// itself in its "--execd" role, which reports and exits 7; the parent
+// waits and prints the child's status.
 // usage: forkexec [program [args...]]
 #include <stdio.h>
 #include <string.h>
@@ -10,11 +11,21 @@
 int
 main(int argc, char *argv[])
 {
-  char *deflt[] = {"hello", "from", "the", "child", 0};
+  char *deflt[] = {"forkexec", "--execd", "hello", "from", "the", "child", 0};
   char **prog = argc > 1 ? argv + 1 : deflt;
   dosemu_gid_t me, pid;
   char g[24], s[32];
   int e;
+
+  if (argc > 1 && strcmp(argv[1], "--execd") == 0) {
+    // The new image: same pid, fresh memory, argv from exec.
+    dosemu_self(&me);
+    printf("execd %s:", dosemu_gidstr(me, g));
+    for (int i = 2; i < argc; i++)
+      printf(" %s", argv[i]);
+    printf("\n");
+    return 7;
+  }
 
   dosemu_self(&me);
   printf("forkexec %s: forking\n", dosemu_gidstr(me, g));
