@@ -99,8 +99,8 @@ var Workloads = []struct {
 	Args []string
 }{
 	{"loop", []string{"100000000"}},
-	{"fib", []string{"30"}},
+	{"fib", []string{"35"}},
 	{"stream", []string{"64"}},
 	{"sha256", []string{"4"}},
-	{"gowork", []string{"100000"}},
+	{"gowork", []string{"20000"}},
 }
