@@ -31,7 +31,9 @@ import (
 	"dosemu/kernel"
 	"dosemu/kernel/sched"
 	"dosemu/kernel/wasi"
+	"dosemu/net"
 	"dosemu/vfs"
+	"dosemu/vfs/remote"
 )
 
 // GID is a process's global id, "c1:7" (see kernel.GID).
@@ -94,6 +96,17 @@ type Config struct {
 	// SetupFDs, when set, installs preopens into each new process's fd
 	// table (cmd's --dir).
 	SetupFDs func(p *kernel.Process) error
+	// Network configures the fabric between the computers; nil means
+	// net.DefaultConfig().
+	Network *net.Config
+	// Mounts are host directories and remote subtrees to mount (--mount).
+	Mounts []Mount
+	// Remote tunes the remote-file protocol.
+	Remote remote.Options
+	// RootDir preopens each computer's name space as "/" in every process
+	// (after SetupFDs's preopens), so guests reach /net/<computer>/...,
+	// /proc and the mounts by absolute path.
+	RootDir bool
 }
 
 // NewEngine creates a guest engine with dosemu's host modules registered,
@@ -123,6 +136,9 @@ type Cluster struct {
 	place    int      // next computer for round-robin placement
 	failures []string
 	closed   bool
+	net      *net.Network
+	files    []*files
+	running  bool // inside Run: remote waits must not step the loop
 }
 
 // New builds a cluster: its computers with their kernels and init
@@ -167,13 +183,27 @@ func New(cfg Config) (*Cluster, error) {
 			Loop: c.loop, Tracer: cfg.Tracer, World: c, Context: ctx,
 			Output:   c.output,
 			Failed:   c.failed,
-			SetupFDs: cfg.SetupFDs,
+			SetupFDs: c.setupFDs,
 		})
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("emulator: computer %d: %w", i, err)
 		}
 		c.kernels = append(c.kernels, k)
+	}
+	ncfg := net.DefaultConfig()
+	if cfg.Network != nil {
+		ncfg = *cfg.Network
+	}
+	nw, err := net.New(c.loop, len(c.kernels), cfg.Seed, ncfg, cfg.Tracer)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	c.net = nw
+	if err := c.setupFiles(); err != nil {
+		c.Close()
+		return nil, err
 	}
 	if cfg.Tracer.Enabled() {
 		for _, k := range c.kernels {
@@ -184,6 +214,18 @@ func New(cfg Config) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+func (c *Cluster) setupFDs(p *kernel.Process) error {
+	if c.cfg.SetupFDs != nil {
+		if err := c.cfg.SetupFDs(p); err != nil {
+			return err
+		}
+	}
+	if c.cfg.RootDir {
+		return c.preopenRoot(p)
+	}
+	return nil
 }
 
 func (c *Cluster) output(p *kernel.Process, stream int, data []byte) {
@@ -345,7 +387,10 @@ func (c *Cluster) Run(ctx context.Context) error {
 			c.shutdown("virtual time limit reached")
 			return fmt.Errorf("%w at %v", ErrLimit, vtime.Time(c.cfg.Limit))
 		}
+		c.pumpFiles()
+		c.running = true
 		c.loop.Step()
+		c.running = false
 	}
 	var stuck []string
 	for _, k := range c.kernels {
@@ -374,6 +419,7 @@ func (c *Cluster) Close() error {
 	}
 	c.closed = true
 	c.shutdown("cluster closed")
+	c.closeFiles()
 	if c.ownEng && c.eng != nil {
 		return c.eng.Close(c.ctx)
 	}

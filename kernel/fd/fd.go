@@ -159,11 +159,14 @@ type Record struct {
 	Kind     string // "file", "dir", "stdio", "pipe", "socket", ...
 	Computer string // the computer whose name space Path is in ("" = the process's own)
 	Path     string // clean path in that name space
-	Ino      uint64
-	Offset   int64
-	Flags    vfs.FDFlags
-	Read     bool
-	Write    bool
+	// Handle is the serving computer's handle for a remote file (0 for a
+	// local one): a hint only, a new computer reopens by Computer and Path.
+	Handle uint64
+	Ino    uint64
+	Offset int64
+	Flags  vfs.FDFlags
+	Read   bool
+	Write  bool
 }
 
 // Describer is implemented by Files that can be described for migration.

@@ -198,5 +198,18 @@ func (v *VFile) Describe() Record {
 	if v.typ == vfs.TypeDir {
 		k = "dir"
 	}
-	return Record{Kind: k, Computer: v.computer, Path: v.path, Ino: v.ino, Offset: v.off, Flags: v.FDFlags, Read: v.read, Write: v.write}
+	r := Record{Kind: k, Computer: v.computer, Path: v.path, Ino: v.ino, Offset: v.off, Flags: v.FDFlags, Read: v.read, Write: v.write}
+	// A file served by another computer (the remote file client) says
+	// where it lives, so a migrated process reopens it there.
+	if l, ok := v.f.(Locator); ok {
+		r.Computer, r.Path, r.Handle = l.Location()
+	}
+	return r
+}
+
+// Locator is implemented by vfs files served by another computer.
+type Locator interface {
+	// Location returns the serving computer's name, the file's path in
+	// that computer's name space and the server's handle for it.
+	Location() (computer, path string, handle uint64)
 }

@@ -391,11 +391,11 @@ func TestBadInput(t *testing.T) {
 	for _, r := range []req{
 		{mOpen, "not a request", 10},
 		{mOpen, openReq{Path: "../etc"}, 10},
-		{mRead, readReq{Handle: h, N: 10}, 10},         // c1's handle, sent by c2
-		{mRead, readReq{Handle: 999, N: 10}, 10},       // no such handle
-		{mWrite, writeReq{Handle: h, Off: -1}, 10},     // foreign and negative
-		{mFile, fileReq{Op: 200, Handle: h}, 10},       // foreign
-		{mPath, pathReq{Op: 200, Path: "secret"}, 10},  // no such op
+		{mRead, readReq{Handle: h, N: 10}, 10},        // c1's handle, sent by c2
+		{mRead, readReq{Handle: 999, N: 10}, 10},      // no such handle
+		{mWrite, writeReq{Handle: h, Off: -1}, 10},    // foreign and negative
+		{mFile, fileReq{Op: 200, Handle: h}, 10},      // foreign
+		{mPath, pathReq{Op: 200, Path: "secret"}, 10}, // no such op
 		{mPath, pathReq{Op: opRename, Path: "secret", Path2: "../x"}, 10},
 		{mClose, closeReq{Handle: h}, 10},
 	} {
