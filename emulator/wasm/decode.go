@@ -27,6 +27,7 @@ type decoder struct {
 	instr   int // instruction index in the body, or -1
 	m       *Module
 	nImport int // imported functions
+	scratch []Instr
 }
 
 func (d *decoder) errf(format string, args ...any) *Error {
@@ -650,7 +651,7 @@ func (d *decoder) funcBody(f *Func) error {
 			}
 		}
 	}
-	body, err := d.expr(len(d.buf)-d.pos, false)
+	body, err := d.expr(false)
 	if err != nil {
 		return err
 	}
@@ -663,13 +664,17 @@ func (d *decoder) funcBody(f *Func) error {
 func (d *decoder) constExpr() ([]Instr, error) {
 	saveInstr := d.instr
 	defer func() { d.instr = saveInstr }()
-	return d.expr(2, true)
+	return d.expr(true)
 }
 
 // expr reads instructions up to and including the end that closes the
-// expression. sizeHint sizes the initial slice.
-func (d *decoder) expr(sizeHint int, isConst bool) ([]Instr, error) {
-	body := make([]Instr, 0, sizeHint/2+1)
+// expression.
+func (d *decoder) expr(isConst bool) ([]Instr, error) {
+	// Decode into a reused scratch slice, then copy out at the exact size:
+	// the instruction count is unknown up front and guessing from the byte
+	// size over-allocates several times over.
+	body := d.scratch[:0]
+	defer func() { d.scratch = body[:0] }()
 	depth := 0
 	for {
 		if d.pos >= len(d.buf) {
@@ -690,7 +695,9 @@ func (d *decoder) expr(sizeHint int, isConst bool) ([]Instr, error) {
 		case OpEnd:
 			if depth == 0 {
 				d.instr = -1
-				return body, nil
+				out := make([]Instr, len(body))
+				copy(out, body)
+				return out, nil
 			}
 			depth--
 		}

@@ -1,0 +1,92 @@
+package wasm
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// biggestModules returns up to n of the largest real modules available.
+func biggestModules(b *testing.B, n int) []string {
+	paths := realModules(b)
+	sort.Slice(paths, func(i, j int) bool { return fileSize(paths[i]) > fileSize(paths[j]) })
+	if len(paths) == 0 {
+		b.Skip("no real modules found")
+	}
+	seen := map[int64]bool{}
+	var out []string
+	for _, p := range paths {
+		if s := fileSize(p); !seen[s] && len(out) < n {
+			seen[s] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func fileSize(p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func benchEach(b *testing.B, run func(b *testing.B, data []byte, m *Module)) {
+	for _, p := range biggestModules(b, 3) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(filepath.Base(p), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				run(b, data, m)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeEncode measures a full decode + encode of each module;
+// MB/s is of the input module.
+func BenchmarkDecodeEncode(b *testing.B) {
+	benchEach(b, func(b *testing.B, data []byte, _ *Module) {
+		m, err := Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Encode(m); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	benchEach(b, func(b *testing.B, data []byte, _ *Module) {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkEncode(b *testing.B) {
+	benchEach(b, func(b *testing.B, _ []byte, m *Module) {
+		if _, err := Encode(m); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkValidate(b *testing.B) {
+	benchEach(b, func(b *testing.B, _ []byte, m *Module) {
+		if err := Validate(m); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
