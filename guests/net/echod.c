@@ -39,7 +39,8 @@ main(int argc, char *argv[])
       accepted++;
       printf("echod: client %d from c%d:%d\n", accepted, pc, pp);
       if (accepted == want)
-        fds[0].events = 0; // no more clients: stop watching the listener
+        fds[0].fd = -1; // no more clients: stop watching the listener (poll
+                        // skips negative fds; an entry with no events is ENOSYS)
       n++;
       fds[n].fd = fd;
       fds[n].events = POLLIN;

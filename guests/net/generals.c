@@ -51,7 +51,8 @@ main(int argc, char *argv[])
       dosemu_sendto(fd, msg, len, pc, pp, &n);
       sent++;
     }
-    int wait = (int)((end - dosemu_seconds()) * 1000);
+    // Round up: a wait of 0 ms with time left would spin until the deadline.
+    int wait = (int)((end - dosemu_seconds()) * 1000 + 0.999);
     if (a && acks == 0 && sent < m && wait > interval)
       wait = interval;
     if (wait <= 0 || readable(fd, wait) != 1)
