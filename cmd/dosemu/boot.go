@@ -27,6 +27,10 @@ type clusterSpec struct {
 	Tracer      *trace.Tracer
 	// Dirs are preopened in every process (dosemu run's --dir).
 	Dirs []dirMap
+	// Mounts are --mount values; RootDir preopens each computer's name
+	// space (with /net, /proc and the mounts) as "/" in every process.
+	Mounts  []string
+	RootDir bool
 	// Output gets each write of a process to its stdout (1) or stderr
 	// (2), in virtual-time order.
 	Output func(gid, prog string, fd int, data []byte)
@@ -176,6 +180,7 @@ func boot(ctx context.Context, o *bootOptions, stdout, stderr io.Writer) int {
 		Computers: o.Computers, Cores: o.Cores,
 		ClusterFile: o.ClusterFile, PlanFile: o.PlanFile,
 		Quantum: o.Quantum, Seed: o.Seed, Sched: o.Sched, Chaos: o.Chaos,
+		Mounts: o.Mounts, RootDir: true,
 		Tracer: tr,
 		Output: pre.Write,
 		Ended:  pre.CloseProcess,

@@ -67,7 +67,27 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 		e.closeHosts()
 		return nil, err
 	}
+	var mounts []emulator.Mount
+	if len(spec.Mounts) > 0 {
+		names := make([]string, len(computers))
+		for i, cc := range computers {
+			names[i] = cc.Name
+			if names[i] == "" {
+				names[i] = fmt.Sprintf("c%d", i)
+			}
+		}
+		for _, s := range spec.Mounts {
+			m, err := emulator.ParseMount(s, names)
+			if err != nil {
+				e.closeHosts()
+				return nil, fmt.Errorf("--mount: %w", err)
+			}
+			mounts = append(mounts, m)
+		}
+	}
 	cfg := emulator.Config{
+		Mounts:    mounts,
+		RootDir:   spec.RootDir,
 		Computers: computers,
 		Quantum:   spec.Quantum,
 		Sched:     spec.Sched,

@@ -177,7 +177,23 @@ type bootOptions struct {
 	TraceFile   string
 	Perfetto    string
 	Chaos       chaosSpec
+	Mounts      mountList
 	Programs    []string
+}
+
+// mountList is the value of repeated --mount flags, checked when the
+// cluster's computers are known.
+type mountList []string
+
+func (m *mountList) String() string { return strings.Join(*m, " ") }
+
+// Set takes COMPUTER:/PATH=HOSTDIR or COMPUTER:/PATH=COMPUTER:/PATH.
+func (m *mountList) Set(s string) error {
+	if !strings.Contains(s, "=") {
+		return fmt.Errorf("%q: want COMPUTER:/PATH=HOSTDIR or COMPUTER:/PATH=COMPUTER:/PATH", s)
+	}
+	*m = append(*m, s)
+	return nil
 }
 
 // runOptions are the flags of `dosemu run`.
@@ -221,6 +237,10 @@ flags:
   --trace FILE      write the trace as JSON Lines (doc/trace.md)
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
   --chaos capture=N capture and restore every process at every Nth preemption
+  --mount C:/PATH=HOSTDIR   mount a host directory on computer C (watched)
+  --mount C:/PATH=S:/PATH   mount computer S's PATH on computer C
+                    (repeatable; every computer also sees /net/<computer>/
+                    and /proc)
 `
 
 const runUsage = `usage: dosemu run [flags] PROG.wasm [ARGS...]
@@ -341,6 +361,7 @@ func parseBoot(args []string) (*bootOptions, error) {
 	fs.StringVar(&o.TraceFile, "trace", "", "")
 	fs.StringVar(&o.Perfetto, "perfetto", "", "")
 	fs.Var(&o.Chaos, "chaos", "")
+	fs.Var(&o.Mounts, "mount", "")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return nil, flagError("boot", err)
