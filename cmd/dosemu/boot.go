@@ -25,6 +25,8 @@ type clusterSpec struct {
 	Sched       string
 	Chaos       chaosSpec
 	Tracer      *trace.Tracer
+	// Net is the network flags (--net, --faults, --latency, ...).
+	Net netFlags
 	// Dirs are preopened in every process (dosemu run's --dir).
 	Dirs []dirMap
 	// Mounts are --mount values; RootDir preopens each computer's name
@@ -180,6 +182,7 @@ func boot(ctx context.Context, o *bootOptions, stdout, stderr io.Writer) int {
 		Computers: o.Computers, Cores: o.Cores,
 		ClusterFile: o.ClusterFile, PlanFile: o.PlanFile,
 		Quantum: o.Quantum, Seed: o.Seed, Sched: o.Sched, Chaos: o.Chaos,
+		Net:    o.Net,
 		Mounts: o.Mounts, RootDir: true,
 		Tracer: tr,
 		Output: pre.Write,

@@ -108,6 +108,10 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 			}
 		},
 	}
+	if cfg.Network, err = spec.Net.config(); err != nil {
+		e.closeHosts()
+		return nil, err
+	}
 	c, err := emulator.New(cfg)
 	if err != nil {
 		e.closeHosts()

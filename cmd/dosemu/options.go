@@ -177,6 +177,7 @@ type bootOptions struct {
 	TraceFile   string
 	Perfetto    string
 	Chaos       chaosSpec
+	Net         netFlags
 	Mounts      mountList
 	Programs    []string
 }
@@ -241,7 +242,7 @@ flags:
   --mount C:/PATH=S:/PATH   mount computer S's PATH on computer C
                     (repeatable; every computer also sees /net/<computer>/
                     and /proc)
-`
+` + netUsage
 
 const runUsage = `usage: dosemu run [flags] PROG.wasm [ARGS...]
 
@@ -362,6 +363,7 @@ func parseBoot(args []string) (*bootOptions, error) {
 	fs.StringVar(&o.Perfetto, "perfetto", "", "")
 	fs.Var(&o.Chaos, "chaos", "")
 	fs.Var(&o.Mounts, "mount", "")
+	o.Net.register(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return nil, flagError("boot", err)
@@ -380,6 +382,9 @@ func parseBoot(args []string) (*bootOptions, error) {
 	}
 	if err := checkSched(o.Sched); err != nil {
 		return nil, usagef("dosemu boot: --sched: %v", err)
+	}
+	if err := o.Net.check(); err != nil {
+		return nil, usagef("dosemu boot: %v", err)
 	}
 	if len(o.Programs) == 0 && o.PlanFile == "" {
 		return nil, usagef("dosemu boot: no programs given (want PROG.wasm... or --plan FILE)")
