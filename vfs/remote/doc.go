@@ -88,6 +88,14 @@
 // must belong to the computer that sends them, sizes and offsets are
 // bounded. Symbolic links are resolved by the exported file system inside
 // its own root, so nothing reached through /net leads out of a host mount.
+// A subtree mount (c2:/shared=c0:/export) is a convenience, not a fence: an
+// absolute symbolic link inside it resolves in c0's whole name space, which
+// every computer can read through /net/c0 anyway.
+//
+// A server exports its computer's local name space (memory root, host
+// mounts, /proc), not the remote mounts in it: a server's handlers run on
+// the event loop and cannot wait for a third computer. So /net/c0/shared
+// is c0's empty mount point when c0 mounts /shared from elsewhere.
 //
 // # Costs
 //
