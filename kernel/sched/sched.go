@@ -23,6 +23,7 @@ package sched
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"dosemu/emulator/vtime"
@@ -110,15 +111,34 @@ type Policy interface {
 	TickPeriod() vtime.Duration
 }
 
-// New returns a built-in policy by name: "rr" (or "" / "round-robin"),
-// "priority", "fair" (fair share per user), "fair-group", "fair-parent".
-// The error lists the valid names.
-func New(name string) (Policy, error) {
+// Options are what some built-in policies need beyond their name.
+type Options struct {
+	// Seed and Computer derive the random stream of randomized policies
+	// (vtime.Rand(Seed, "sched:"+Computer)), so each computer draws its
+	// own reproducible numbers.
+	Seed     uint64
+	Computer string
+}
+
+// Rand is the random stream a randomized policy on this computer uses.
+func (o Options) Rand() *rand.Rand { return vtime.Rand(o.Seed, "sched:"+o.Computer) }
+
+// New returns a built-in policy by name with zero Options; see NewWith.
+func New(name string) (Policy, error) { return NewWith(name, Options{}) }
+
+// NewWith returns a built-in policy by name: "rr" (or "" / "round-robin"),
+// "priority", "mlfq", "lottery", "fair" (fair share per user),
+// "fair-group", "fair-parent". The error lists the valid names.
+func NewWith(name string, o Options) (Policy, error) {
 	switch strings.ToLower(name) {
 	case "", "rr", "round-robin", "roundrobin":
 		return NewRoundRobin(), nil
 	case "priority", "prio":
 		return NewPriority(DefaultAgingStep), nil
+	case "mlfq":
+		return NewMLFQ(0, 0, 0), nil
+	case "lottery":
+		return NewLottery(o.Rand(), 0), nil
 	case "fair", "fair-user", "fairshare", "fair-share":
 		return NewFairShare(ByUser), nil
 	case "fair-group":
@@ -131,7 +151,7 @@ func New(name string) (Policy, error) {
 
 // Names lists the built-in policy names accepted by New.
 func Names() []string {
-	return []string{"rr", "priority", "fair", "fair-group", "fair-parent"}
+	return []string{"rr", "priority", "mlfq", "lottery", "fair", "fair-group", "fair-parent"}
 }
 
 // queue is a FIFO of pids with O(1) removal by pid, used by every policy
