@@ -201,3 +201,114 @@ func (m *MOSIX) Balance(now vtime.Time, loads []Load) []Move {
 	}
 	return []Move{{PID: from.Procs[best].PID, From: from.Computer, To: to.Computer}}
 }
+
+// RemoteBalancer is a balancer that can fail, such as a plugin.
+type RemoteBalancer interface {
+	Name() string
+	Period() vtime.Duration
+	Place(now vtime.Time, prog string, loads []Load) (int, error)
+	Balance(now vtime.Time, loads []Load) ([]Move, error)
+}
+
+// GuardedBalancer runs a RemoteBalancer and falls back for good to
+// round-robin placement without migration the first time it fails or
+// decides something impossible: a computer out of range, or a move of a
+// process that is not a live candidate on its From computer, or to the
+// computer it is on. Like Guarded, a fallback changes the rest of the run.
+type GuardedBalancer struct {
+	remote   RemoteBalancer
+	fallback RoundRobinPlacer
+	err      error
+	onFault  func(now vtime.Time, err error)
+}
+
+// NewGuardedBalancer wraps r; onFault (may be nil) is called once when
+// the fallback takes over.
+func NewGuardedBalancer(r RemoteBalancer, onFault func(now vtime.Time, err error)) *GuardedBalancer {
+	return &GuardedBalancer{remote: r, onFault: onFault}
+}
+
+// Err is the fault that caused the fallback, or nil.
+func (g *GuardedBalancer) Err() error { return g.err }
+
+func (g *GuardedBalancer) fail(now vtime.Time, err error) {
+	g.err = fmt.Errorf("balancer %s: %w; falling back to round-robin placement", g.remote.Name(), err)
+	if g.onFault != nil {
+		g.onFault(now, g.err)
+	}
+}
+
+// Name implements Balancer.
+func (g *GuardedBalancer) Name() string {
+	if g.err != nil {
+		return g.fallback.Name()
+	}
+	return g.remote.Name()
+}
+
+// Period implements Balancer.
+func (g *GuardedBalancer) Period() vtime.Duration {
+	if g.err != nil {
+		return 0
+	}
+	return g.remote.Period()
+}
+
+// Place implements Balancer.
+func (g *GuardedBalancer) Place(now vtime.Time, prog string, loads []Load) int {
+	if g.err == nil {
+		c, err := g.remote.Place(now, prog, loads)
+		if err == nil && !hasComputer(loads, c) {
+			err = fmt.Errorf("impossible placement of %s on computer %d (the cluster has %d)", prog, c, len(loads))
+		}
+		if err == nil {
+			return c
+		}
+		g.fail(now, err)
+	}
+	return g.fallback.Place(now, prog, loads)
+}
+
+// Balance implements Balancer.
+func (g *GuardedBalancer) Balance(now vtime.Time, loads []Load) []Move {
+	if g.err != nil {
+		return nil
+	}
+	moves, err := g.remote.Balance(now, loads)
+	for _, m := range moves {
+		if err != nil {
+			break
+		}
+		err = checkMove(m, loads)
+	}
+	if err != nil {
+		g.fail(now, err)
+		return nil
+	}
+	return moves
+}
+
+func hasComputer(loads []Load, c int) bool {
+	for _, l := range loads {
+		if l.Computer == c {
+			return true
+		}
+	}
+	return false
+}
+
+func checkMove(m Move, loads []Load) error {
+	if !hasComputer(loads, m.To) || m.To == m.From {
+		return fmt.Errorf("impossible move of pid %d from computer %d to computer %d", m.PID, m.From, m.To)
+	}
+	for _, l := range loads {
+		if l.Computer == m.From {
+			for _, p := range l.Procs {
+				if p.PID == m.PID {
+					return nil
+				}
+			}
+		}
+	}
+	return fmt.Errorf("impossible move: computer %d has no live process %d", m.From, m.PID)
+}

@@ -35,13 +35,11 @@ const MaxPlan = 1 << 16
 // decision itself (an impossible plan) do not. Cost over the remote: one
 // map update per spawn/exit, O(1) per event, O(plan) validation per plan.
 type Guarded struct {
-	remote   Remote
-	shadow   *RoundRobin
-	live     map[int]bool // membership only, never iterated
-	err      error
-	onFault  func(now vtime.Time, err error)
-	faultAt  vtime.Time
-	faultCPU int
+	remote  Remote
+	shadow  *RoundRobin
+	live    map[int]bool // membership only, never iterated
+	err     error
+	onFault func(now vtime.Time, err error)
 }
 
 // NewGuarded wraps r; onFault (may be nil) is called once, with the
