@@ -24,12 +24,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"dosemu/emulator/cpu"
 	"dosemu/emulator/trace"
 	"dosemu/emulator/vtime"
 	"dosemu/kernel"
 	"dosemu/kernel/sched"
+	"dosemu/kernel/sched/plugin"
 	"dosemu/kernel/wasi"
 	"dosemu/net"
 	"dosemu/vfs"
@@ -70,8 +72,21 @@ type Config struct {
 	// Quantum is the time slice; 0 means kernel.DefaultQuantum (1 ms).
 	Quantum vtime.Duration
 	// Sched names the scheduling policy of every computer (sched.Names);
-	// empty means round-robin.
+	// empty means round-robin. A value with a path separator ("./lottery")
+	// is a plugin executable (kernel/sched/plugin), started once and
+	// consulted for every computer; it is killed by Close.
 	Sched string
+	// Balancer names the cluster's balancer (sched.BalancerNames), which
+	// places processes spawned on computer -1 and proposes migrations;
+	// empty means round-robin placement. A path is a plugin, as for Sched.
+	Balancer string
+	// PluginDeadline bounds each request to a plugin in host time (0:
+	// plugin.DefaultDeadline). Missing it makes the policy fall back.
+	PluginDeadline time.Duration
+	// PolicyFault is told, once per computer (or "cluster" for the
+	// balancer), in one line, when a plugin failed and its computer fell
+	// back to round-robin. Guests keep running.
+	PolicyFault func(computer string, err error)
 	// Seed fixes every random choice.
 	Seed uint64
 	// Tracer receives every kernel event; nil records nothing.
@@ -133,7 +148,7 @@ type Cluster struct {
 	kernels  []*kernel.Kernel
 	programs map[string]*cpu.Program
 	order    []string // program names in load order
-	place    int      // next computer for round-robin placement
+	sch      schedState
 	failures []string
 	closed   bool
 	net      *net.Network
@@ -150,8 +165,10 @@ func New(cfg Config) (*Cluster, error) {
 	if len(cfg.Computers) > 1<<16 {
 		return nil, fmt.Errorf("emulator: %d computers is more than the limit of 65536", len(cfg.Computers))
 	}
-	if _, err := sched.New(cfg.Sched); err != nil {
-		return nil, fmt.Errorf("emulator: %w", err)
+	if !plugin.IsPath(cfg.Sched) {
+		if _, err := sched.New(cfg.Sched); err != nil {
+			return nil, fmt.Errorf("emulator: %w", err)
+		}
 	}
 	ctx := context.Background()
 	c := &Cluster{cfg: cfg, ctx: ctx, loop: vtime.NewLoop(), programs: map[string]*cpu.Program{}}
@@ -164,6 +181,10 @@ func New(cfg Config) (*Cluster, error) {
 		}
 		c.eng, c.ownEng = eng, true
 	}
+	if err := c.startSched(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
 	seen := map[string]int{}
 	for i, cc := range cfg.Computers {
 		name := cc.Name
@@ -175,7 +196,11 @@ func New(cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("emulator: computers %d and %d are both named %q", j, i, name)
 		}
 		seen[name] = i
-		pol, _ := sched.New(cfg.Sched)
+		pol, err := c.policyFor(i, name, cc)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("emulator: computer %d: %w", i, err)
+		}
 		k, err := kernel.New(kernel.Config{
 			Index: i, Name: name, Cores: cc.Cores, Speed: cc.Speed,
 			MemoryLimit: uint64(cc.Memory), MaxProcs: cc.MaxProcs,
@@ -343,8 +368,7 @@ func (c *Cluster) Spawn(computer int, prog string, args, env []string) (GID, err
 		return 0, err
 	}
 	if computer == -1 {
-		computer = c.place % len(c.kernels)
-		c.place++
+		computer = c.placeNew(prog)
 	}
 	k := c.Kernel(computer)
 	if k == nil {
@@ -358,6 +382,7 @@ func (c *Cluster) Spawn(computer int, prog string, args, env []string) (GID, err
 	if err != nil {
 		return 0, err
 	}
+	c.armBalance()
 	return p.GID(), nil
 }
 
@@ -420,6 +445,7 @@ func (c *Cluster) Close() error {
 	c.closed = true
 	c.shutdown("cluster closed")
 	c.closeFiles()
+	c.closeSched()
 	if c.ownEng && c.eng != nil {
 		return c.eng.Close(c.ctx)
 	}

@@ -41,6 +41,7 @@ package plugin
 
 import (
 	"math/rand/v2"
+	"strings"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -132,3 +133,8 @@ func kindMask(kinds []sched.Kind) uint32 {
 	}
 	return m
 }
+
+// IsPath reports whether a --sched or --balancer value names a plugin
+// executable (it contains a path separator, as in "./my-sched") rather
+// than a built-in policy.
+func IsPath(name string) bool { return strings.ContainsAny(name, `/\`) }

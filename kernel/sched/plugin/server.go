@@ -213,4 +213,3 @@ func loadsToPB(in []sched.Load) []*pb.Load {
 	}
 	return out
 }
-
