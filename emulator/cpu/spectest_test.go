@@ -48,6 +48,11 @@ func (m specMode) String() string {
 // that most loops and recursions in the suite are preempted many times.
 const specFuel = 97
 
+// specMaxRuns bounds the runs of one invocation: the suite's longest call
+// needs far fewer at specFuel, so hitting this means the guest
+// stopped making progress.
+const specMaxRuns = 1_000_000
+
 // specCaptureRestore moves a suspended thread into a fresh instance through
 // bytes (Capture, MarshalBinary, UnmarshalBinary, Restore) and closes the
 // old one. It is supplied by the capture code; until then the
@@ -408,7 +413,10 @@ func (r *specRunner) act(ctx context.Context, a *specAction) ([]uint64, error) {
 	if r.mode == specPlain {
 		fuel = math.MaxUint64
 	}
-	for {
+	for runs := 0; ; runs++ {
+		if runs > specMaxRuns {
+			return nil, fmt.Errorf("%s(%s): still running after %d runs of %d fuel", a.Field, argsString(a.Args), specMaxRuns, fuel)
+		}
 		s := in.th.Run(fuel)
 		switch s.Kind {
 		case Exited:
