@@ -23,6 +23,11 @@ type clusterSpec struct {
 	Quantum     time.Duration
 	Seed        uint64
 	Sched       string
+	// Balancer is --balancer: a built-in name or a plugin path.
+	Balancer string
+	// PolicyFault is told, in one line, when a scheduler or balancer
+	// plugin failed and round-robin took over (guests keep running).
+	PolicyFault func(computer string, err error)
 	Chaos       chaosSpec
 	Tracer      *trace.Tracer
 	// Net is the network flags (--net, --faults, --latency, ...).
@@ -184,10 +189,12 @@ func boot(ctx context.Context, o *bootOptions, stdout, stderr io.Writer) int {
 		Quantum: o.Quantum, Seed: o.Seed, Sched: o.Sched, Chaos: o.Chaos,
 		Net:    o.Net,
 		Mounts: o.Mounts, RootDir: true,
-		Tracer: tr,
-		Output: pre.Write,
-		Ended:  pre.CloseProcess,
-		Failed: func(gid, prog string, err error) { fail("%s %s: %v", gid, prog, oneLine(err)) },
+		Tracer:      tr,
+		Output:      pre.Write,
+		Ended:       pre.CloseProcess,
+		Failed:      func(gid, prog string, err error) { fail("%s %s: %v", gid, prog, oneLine(err)) },
+		Balancer:    o.Balancer,
+		PolicyFault: func(computer string, err error) { fail("%s: %v", computer, oneLine(err)) },
 	}
 	c, err := newCluster(ctx, spec)
 	if err != nil {
@@ -221,7 +228,11 @@ func boot(ctx context.Context, o *bootOptions, stdout, stderr io.Writer) int {
 			}
 			loaded[name] = true
 		}
-		if _, err := c.Spawn(i%computers, name, []string{name}, nil); err != nil {
+		where := i % computers
+		if o.Balancer != "" {
+			where = -1 // the balancer decides
+		}
+		if _, err := c.Spawn(where, name, []string{name}, nil); err != nil {
 			fail("%s: %v", path, oneLine(err))
 		}
 	}

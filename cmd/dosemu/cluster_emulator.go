@@ -91,9 +91,15 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 		Computers: computers,
 		Quantum:   spec.Quantum,
 		Sched:     spec.Sched,
-		Seed:      spec.Seed,
-		Tracer:    spec.Tracer,
-		SetupFDs:  setup,
+		Balancer:  spec.Balancer,
+		PolicyFault: func(computer string, err error) {
+			if spec.PolicyFault != nil {
+				spec.PolicyFault(computer, err)
+			}
+		},
+		Seed:     spec.Seed,
+		Tracer:   spec.Tracer,
+		SetupFDs: setup,
 		Output: func(g emulator.GID, prog string, stream int, data []byte) {
 			if spec.Output != nil {
 				spec.Output(g.String(), prog, stream, data)

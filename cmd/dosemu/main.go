@@ -18,12 +18,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"dosemu/kernel/sched/plugin"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	// Plugins die with dosemu whatever path led here (Ctrl-C included);
+	// clusters kill theirs on Close, this catches any left over.
+	plugin.Cleanup()
 	os.Exit(code)
 }
 

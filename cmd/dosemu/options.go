@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"dosemu/kernel/sched"
+	"dosemu/kernel/sched/plugin"
 )
 
 // usageError is a command-line mistake: the command prints it on one line,
@@ -174,6 +175,7 @@ type bootOptions struct {
 	Quantum     time.Duration
 	Seed        uint64
 	Sched       string
+	Balancer    string
 	TraceFile   string
 	Perfetto    string
 	Chaos       chaosSpec
@@ -234,7 +236,11 @@ flags:
   --plan FILE       boot plan: computers and the programs to start on them
   --quantum D       scheduling quantum in virtual time (default 1ms)
   --seed S          seed for every random choice (default 1)
-  --sched NAME      scheduler: %s (default rr)
+  --sched NAME      scheduler: %s (default rr);
+                    a path (./my-sched) runs a scheduler plugin instead
+  --balancer NAME   where programs go and which should move: rr,
+                    least-loaded, mosix (default rr); a path runs a
+                    balancer plugin
   --trace FILE      write the trace as JSON Lines (doc/trace.md)
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
   --chaos capture=N capture and restore every process at every Nth preemption
@@ -359,6 +365,7 @@ func parseBoot(args []string) (*bootOptions, error) {
 	fs.Var(quantumFlag{&o.Quantum}, "quantum", "")
 	fs.Var(seedFlag{&o.Seed}, "seed", "")
 	fs.StringVar(&o.Sched, "sched", "", "")
+	fs.StringVar(&o.Balancer, "balancer", "", "")
 	fs.StringVar(&o.TraceFile, "trace", "", "")
 	fs.StringVar(&o.Perfetto, "perfetto", "", "")
 	fs.Var(&o.Chaos, "chaos", "")
@@ -383,6 +390,9 @@ func parseBoot(args []string) (*bootOptions, error) {
 	if err := checkSched(o.Sched); err != nil {
 		return nil, usagef("dosemu boot: --sched: %v", err)
 	}
+	if err := checkBalancer(o.Balancer); err != nil {
+		return nil, usagef("dosemu boot: --balancer: %v", err)
+	}
 	if err := o.Net.check(); err != nil {
 		return nil, usagef("dosemu boot: %v", err)
 	}
@@ -393,6 +403,16 @@ func parseBoot(args []string) (*bootOptions, error) {
 		return nil, usagef("dosemu boot: --trace and --perfetto both write %q", o.TraceFile)
 	}
 	return o, nil
+}
+
+// checkBalancer accepts a built-in balancer name or an existing plugin
+// executable.
+func checkBalancer(name string) error {
+	if plugin.IsPath(name) {
+		return checkSched(name)
+	}
+	_, err := sched.NewBalancer(name)
+	return err
 }
 
 // checkSched accepts a built-in policy name. A value with a path

@@ -316,3 +316,8 @@ func (t *tail) last() string {
 	}
 	return t.line
 }
+
+// Cleanup kills every plugin process started by Start that is still
+// running. Commands call it on their way out (including after Ctrl-C),
+// so a plugin never outlives dosemu even if a Close was skipped.
+func Cleanup() { goplugin.CleanupClients() }
