@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -220,5 +221,175 @@ func BenchmarkGuestRatio(b *testing.B) {
 	if n > 0 {
 		b.ReportMetric(math.Exp(logSum/float64(n)), "x-geomean")
 		b.ReportMetric(float64(codeTotal)/float64(srcTotal), "x-code")
+	}
+}
+
+// suspendToggle is the Data of kernel threads: the "env.suspend" host
+// function unwinds on its first call and returns on the call the rewind
+// makes, the restart semantics a fork-like system call has.
+type suspendToggle struct{ resuming bool }
+
+func newKernelEngine(tb testing.TB, plain bool) *Program {
+	tb.Helper()
+	ctx := context.Background()
+	eng, err := NewEngine(ctx, Config{Plain: plain})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = eng.Close(ctx) })
+	_, err = eng.Runtime().NewHostModuleBuilder("env").
+		NewFunctionBuilder().WithGoFunction(api.GoFunc(func(ctx context.Context, _ []uint64) {
+		th := ThreadOf(ctx)
+		st, _ := th.Data.(*suspendToggle)
+		if st == nil || st.resuming {
+			if st != nil {
+				st.resuming = false
+			}
+			return
+		}
+		if th.Unwind() == nil {
+			st.resuming = true
+		}
+	}), nil, nil).Export("suspend").Instantiate(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return loadTestdata(tb, eng, "kernels.wasm")
+}
+
+// runToEnd runs a thread until its entry returns, whatever the stops.
+func runToEnd(tb testing.TB, th *Thread, fuel uint64) []uint64 {
+	for {
+		s := th.Run(fuel)
+		switch s.Kind {
+		case Exited:
+			return s.Results
+		case Trapped:
+			tb.Fatalf("trapped: %v", s.Err)
+		}
+	}
+}
+
+var kernelWorkloads = []struct {
+	name  string
+	entry string
+	arg   uint64
+}{
+	{"loop", "loop", 50_000_000},
+	{"fib", "fib", 32},
+	{"stream64MiB", "stream", 2},
+}
+
+// BenchmarkKernelRatio compares the WAT kernels plain and instrumented in
+// the same run (min of several alternating rounds), reporting each ratio,
+// the geometric mean and the code growth. Run with -benchtime=1x.
+func BenchmarkKernelRatio(b *testing.B) {
+	if rewriter == nil {
+		b.Skip("no rewriter linked in")
+	}
+	const rounds = 5
+	plain, inst := newKernelEngine(b, true), newKernelEngine(b, false)
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		logSum := 0.0
+		for _, w := range kernelWorkloads {
+			start := func(p *Program) *Thread {
+				th, err := p.Start(ctx, ThreadConfig{Entry: w.entry, Params: []uint64{w.arg}, Data: &suspendToggle{}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return th
+			}
+			tp, ti := start(plain), start(inst)
+			best := [2]time.Duration{math.MaxInt64, math.MaxInt64}
+			var res [2][]uint64
+			for r := 0; r < rounds; r++ {
+				for k, th := range []*Thread{tp, ti} {
+					if err := th.Call(w.entry, w.arg); err != nil {
+						b.Fatal(err)
+					}
+					t0 := time.Now()
+					res[k] = runToEnd(b, th, 1<<62)
+					best[k] = min(best[k], time.Since(t0))
+				}
+			}
+			_ = tp.Close()
+			_ = ti.Close()
+			if res[0][0] != res[1][0] {
+				b.Fatalf("%s: instrumented result %d, plain %d", w.name, res[1][0], res[0][0])
+			}
+			ratio := float64(best[1]) / float64(best[0])
+			logSum += math.Log(ratio)
+			b.ReportMetric(ratio, "x-"+w.name)
+			b.Logf("%-12s plain %8.2f ms  instrumented %8.2f ms  ratio %.3f", w.name,
+				best[0].Seconds()*1e3, best[1].Seconds()*1e3, ratio)
+		}
+		b.ReportMetric(math.Exp(logSum/float64(len(kernelWorkloads))), "x-geomean")
+		b.ReportMetric(float64(inst.CodeSize())/float64(inst.SourceSize()), "x-code")
+	}
+}
+
+// BenchmarkRewrite measures rewrite throughput (decode, instrument,
+// encode) on the Go guest, the largest module at hand (goal ≥ 20 MB/s).
+func BenchmarkRewrite(b *testing.B) {
+	if rewriter == nil {
+		b.Skip("no rewriter linked in")
+	}
+	bin, err := os.ReadFile(filepath.Join("..", "..", "guests", "bench", "gowork.wasm"))
+	if err != nil {
+		b.Skipf("guest not built: %v", err)
+	}
+	b.SetBytes(int64(len(bin)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := rewriter("gowork", bin); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnwindRewind10 measures one unwind and rewind of a stack of ten
+// wasm frames (plus the entry) through a host function that asks for it:
+// call deep(10), Run until Unwound, Run again until it returns. The plain
+// call of the same depth is BenchmarkDeepCallPlain.
+func BenchmarkUnwindRewind10(b *testing.B) {
+	if rewriter == nil {
+		b.Skip("no rewriter linked in")
+	}
+	p := newKernelEngine(b, false)
+	th, err := p.Start(context.Background(), ThreadConfig{NoEntry: true, Data: &suspendToggle{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer th.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = th.Call("deep", 10)
+		if s := th.Run(1 << 40); s.Kind != Unwound {
+			b.Fatalf("first run: %v %v", s.Kind, s.Err)
+		}
+		if s := th.Run(1 << 40); s.Kind != Exited || s.Results[0] != 166 {
+			b.Fatalf("second run: %+v", s)
+		}
+	}
+}
+
+// BenchmarkDeepCallPlain is the baseline of BenchmarkUnwindRewind10: the
+// same call on plain wazero, where suspend just returns.
+func BenchmarkDeepCallPlain(b *testing.B) {
+	p := newKernelEngine(b, true)
+	th, err := p.Start(context.Background(), ThreadConfig{NoEntry: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer th.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = th.Call("deep", 10)
+		if s := th.Run(1); s.Kind != Exited || s.Results[0] != 166 {
+			b.Fatalf("%+v", s)
+		}
 	}
 }
