@@ -18,6 +18,7 @@ import (
 	"dosemu/emulator/vtime"
 	"dosemu/kernel"
 	"dosemu/kernel/sched"
+	"dosemu/kernel/sched/plugin/plugintest"
 	"dosemu/vfs"
 )
 
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) {
 	}
 	testEngine = eng
 	code := m.Run()
+	plugintest.Cleanup()
 	_ = eng.Close(context.Background())
 	os.Exit(code)
 }

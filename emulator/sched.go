@@ -130,7 +130,7 @@ func (c *Cluster) Balancer() sched.Balancer { return c.sch.balancer }
 func (c *Cluster) placeNew(prog string) int {
 	if _, rr := c.sch.balancer.(*sched.RoundRobinPlacer); rr {
 		// The default needs no loads; skip gathering them per spawn.
-		return c.sch.balancer.Place(c.loop.Now(), prog, nil)
+		return c.sch.balancer.Place(c.loop.Now(), prog, make([]sched.Load, len(c.kernels)))
 	}
 	n := c.sch.balancer.Place(c.loop.Now(), prog, c.Loads())
 	if n < 0 || n >= len(c.kernels) {
