@@ -337,6 +337,9 @@ func TestNetBadInput(t *testing.T) {
 		"name empty": 28, "name too long": 37, "name with space": 28, "name register": 0,
 		"name taken": 20, "name on stdout": 57, "lookup unknown": 44,
 		"lookup bad pointer": 21, "lookup after close": 44,
+		"nonblock set": 0, "nonblock recvfrom": 6, "nonblock read": 6, "nonblock accept": 6,
+		"nonblock connect": 26, "nonblock connect again": 7, "nonblock write while connecting": 6,
+		"poll until connected": 0, "nonblock connect done": 0,
 	}
 	got := map[string]int{}
 	for _, m := range regexp.MustCompile(`\] ([a-z0-9 ]+): (\d+) \(`).FindAllStringSubmatch(out, -1) {

@@ -114,14 +114,21 @@ func hConnect(_ context.Context, p *Process, _ api.Memory, a []uint64) vfs.Errno
 	if e != 0 {
 		return e
 	}
+	nonblock := s.Flags()&vfs.FDNonblock != 0
 	if !s.connecting {
 		err := s.Connect(int(int32(a[1])), int(int32(a[2])))
 		if ErrnoOf(err) != vfs.EINPROGRESS {
 			return ErrnoOf(err)
 		}
-		if s.Flags()&vfs.FDNonblock != 0 {
+		if nonblock {
 			return vfs.EINPROGRESS
 		}
+	} else if nonblock {
+		// Connecting again while the handshake runs: EALREADY, as POSIX.
+		if no := ErrnoOf(s.ConnectResult()); no != vfs.EINPROGRESS {
+			return no
+		}
+		return vfs.EALREADY
 	}
 	done := func() bool { return ErrnoOf(s.ConnectResult()) != vfs.EINPROGRESS }
 	if no, abort := p.waitFor(nil, done); abort {

@@ -1,6 +1,7 @@
 // netbad: feeds the socket and name-service calls bad input and prints
 // the errno each one answers, one "case: errno" line each, so a test can
 // check that every mistake is an error and none is a crash.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include "sock.h"
 
@@ -57,6 +58,27 @@ main(void)
   char b[4];
   report("read end of stream", read(sv, b, sizeof b) == 0 ? 0 : errno);
 
+  // Non-blocking sockets answer EAGAIN / EINPROGRESS / EALREADY instead of waiting.
+  int32_t nd, nl, nc;
+  check(dosemu_socket(DOSEMU_SOCK_DGRAM, &nd), "netbad: socket");
+  check(dosemu_bind(nd, -1, 0), "netbad: bind");
+  report("nonblock set", fcntl(nd, F_SETFL, O_NONBLOCK) < 0 ? errno : 0);
+  report("nonblock recvfrom", dosemu_recvfrom(nd, b, sizeof b, &n, &c, &p));
+  report("nonblock read", read(nd, b, sizeof b) < 0 ? errno : 0);
+  check(dosemu_socket(DOSEMU_SOCK_STREAM, &nl), "netbad: socket");
+  check(dosemu_listen(nl, 4), "netbad: listen");
+  fcntl(nl, F_SETFL, O_NONBLOCK);
+  report("nonblock accept", dosemu_accept(nl, &n32, &c, &p));
+  int32_t lc, lp;
+  check(dosemu_sockname(nl, &lc, &lp), "netbad: sockname");
+  check(dosemu_socket(DOSEMU_SOCK_STREAM, &nc), "netbad: socket");
+  fcntl(nc, F_SETFL, O_NONBLOCK);
+  report("nonblock connect", dosemu_connect(nc, lc, lp));
+  report("nonblock connect again", dosemu_connect(nc, lc, lp));
+  report("nonblock write while connecting", write(nc, "x", 1) < 0 ? errno : 0);
+  struct pollfd pw = {.fd = nc, .events = POLLOUT};
+  report("poll until connected", poll(&pw, 1, 1000) == 1 ? 0 : errno);
+  report("nonblock connect done", dosemu_connect(nc, lc, lp));
   report("name empty", dosemu_name_register("", 0, ls));
   static char longname[300];
   memset(longname, 'n', sizeof longname);
