@@ -375,7 +375,9 @@ func FuzzLoadStart(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
-	eng := newTestEngine(f, Config{Plain: true})
+	// The kernel's configuration: with the rewriter linked in, its decoder
+	// and validator see the bytes before wazero does.
+	eng := newTestEngine(f, Config{})
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if hasStartSection(b) {
