@@ -67,7 +67,9 @@ func (m *MLFQ) Event(e Event) bool {
 			m.level[e.PID] = l
 			m.levels[l].Push(e.PID)
 		}
-	case Block, Stop:
+	case Run, Block, Stop:
+		// Run removes too: a dispatch the policy did not plan itself
+		// (a fallback's, a test's) must not leave a second queue entry.
 		if l, ok := m.level[e.PID]; ok {
 			m.levels[l].Remove(e.PID)
 		}
