@@ -100,6 +100,8 @@ type Process struct {
 	deadline  vtime.Time
 	timer     *vtime.Event
 	timedOut  bool
+
+	px procState // signals, fork, exec (proc_state.go)
 }
 
 var _ wasi.Proc = (*Process)(nil)
@@ -214,6 +216,7 @@ func (p *Process) Random(b []byte) {
 // notified of a change, or until deadline.
 func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 	for {
+		p.deliverSignals()
 		if ready() {
 			return wasi.PollReady
 		}
@@ -225,7 +228,7 @@ func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 			// is nobody to hand the CPU to.
 			return wasi.PollTimeout
 		}
-		p.waitReady, p.deadline, p.timedOut = ready, deadline, false
+		p.waitReady, p.deadline, p.timedOut = func() bool { return ready() || p.deliverable() }, deadline, false
 		p.hookFiles()
 		ok := p.th.Block()
 		p.waitReady = nil
@@ -271,6 +274,9 @@ func (p *Process) Yield() {
 func (p *Process) Syscall(c wasi.Call) { p.syscall(c.String()) }
 
 func (p *Process) syscall(name string) {
+	if p.px.pending != 0 {
+		p.deliverSignals()
+	}
 	p.stats.Syscalls++
 	p.sliceCost += CostSyscall
 	if p.k.tr.Enabled() {

@@ -40,8 +40,8 @@ child(int kind)
     _exit(42);
   }
   if (kind == 2) {
-    dosemu_signal(DOSEMU_SIGINT, 1);   // ignore
-    dosemu_signal(DOSEMU_SIGTERM, 0);  // default: terminate
+    dosemu_signal(DOSEMU_SIGINT, DOSEMU_SIG_IGN);
+    dosemu_signal(DOSEMU_SIGTERM, DOSEMU_SIG_DFL);
     for (;;)
       dosemu_sleep_ms(10);
   }

@@ -20,6 +20,9 @@ type Entry struct {
 	Rights     Rights // what this fd may do
 	Inheriting Rights // rights of fds opened through it (directories)
 	Preopen    string // guest path of a preopened directory, "" otherwise
+	// CloseOnExec closes the fd when the process execs another program.
+	// It belongs to the fd, not the description, and survives fork.
+	CloseOnExec bool
 }
 
 // File returns the entry's open file.
@@ -143,6 +146,42 @@ func (t *Table) Fork() *Table {
 		}
 	}
 	return c
+}
+
+// Share installs at fd n (closing what was there) a new fd for the open
+// file description of e, which may belong to another table: the two fds
+// then share offset and flags, as after dup2 across processes (spawn's
+// fd inheritance). close-on-exec is not inherited.
+func (t *Table) Share(n int32, e *Entry) error {
+	if n < 0 || n >= MaxFDs || e == nil || e.Desc == nil {
+		return vfs.EBADF
+	}
+	for int(n) >= len(t.slots) {
+		t.slots = append(t.slots, nil)
+	}
+	e.Desc.refs++
+	ne := *e
+	ne.CloseOnExec = false
+	old := t.slots[n]
+	t.slots[n] = &ne
+	if old != nil {
+		return old.Desc.release()
+	}
+	return nil
+}
+
+// CloseOnExec closes every fd marked close-on-exec and returns the first
+// error.
+func (t *Table) CloseOnExec() error {
+	var first error
+	for i, e := range t.slots {
+		if e != nil && e.CloseOnExec {
+			if err := t.Close(int32(i)); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
 }
 
 // CloseAll closes every fd (process exit) and returns the first error.

@@ -76,8 +76,14 @@ DOSEMU_IMPORT("exec") int32_t dosemu_exec(const char *path, size_t path_len, con
 #define DOSEMU_SIGSTOP 19
 DOSEMU_IMPORT("kill") int32_t dosemu_kill(dosemu_gid_t gid, int32_t sig);
 /* Register handler (an index into the guest's function table, i.e. a C
- * function pointer of type void(int)), 0 for the default action, 1 to
- * ignore. */
+ * function pointer of type void(int)), DOSEMU_SIG_DFL for the default
+ * action, DOSEMU_SIG_IGN to ignore. (Ignore is not 1: wasm-ld puts the
+ * first address-taken function at table index 1.) EINVAL for SIGKILL,
+ * SIGSTOP, an unknown signal, or a handler that is not a void(int)
+ * function of the table. Handlers run when the process next makes a
+ * system call or waits in one. */
+#define DOSEMU_SIG_DFL 0u
+#define DOSEMU_SIG_IGN 0xffffffffu
 DOSEMU_IMPORT("signal") int32_t dosemu_signal(int32_t sig, uint32_t handler);
 /* A pipe: fds[0] reads, fds[1] writes. */
 DOSEMU_IMPORT("pipe") int32_t dosemu_pipe(int32_t fds[2]);

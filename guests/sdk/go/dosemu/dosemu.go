@@ -61,7 +61,7 @@ const (
 // Signal actions that are not handlers (see Signal).
 const (
 	SigDefault uint32 = 0
-	SigIgnore  uint32 = 1
+	SigIgnore  uint32 = 0xffffffff
 )
 
 // Migration modes.

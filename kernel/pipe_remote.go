@@ -1,0 +1,497 @@
+package kernel
+
+import (
+	"fmt"
+
+	"dosemu/emulator/vtime"
+	"dosemu/kernel/fd"
+	"dosemu/net"
+	"dosemu/vfs"
+)
+
+// Remote pipe ends
+//
+// When a spawn gives a child on another computer one end of a pipe, the
+// child's kernel holds a remotePipeEnd that reaches the pipe on its home
+// kernel with kernel messages (net.Host.Call):
+//
+//	pipe.read  {id, max}   → {data, eof}: what the pipe holds now (maybe nothing)
+//	pipe.write {id, data}  → {n}: how much fitted (maybe 0); EPIPE without readers
+//	pipe.close {id, write} → {}
+//	pipe.ready {token}     ← the home tells an end that waited that it may retry
+//
+// Every request is answered at once, so nothing sits in the fabric while
+// a pipe is idle: an end that got nothing registers interest and the home
+// sends pipe.ready when the pipe changes. A writer keeps at most
+// remoteWindow bytes in its outbox and one write in flight; a reader
+// keeps what one read brought and one read in flight. One request in
+// flight per end keeps the bytes in order over a fabric that may reorder
+// or duplicate packets (duplicates are suppressed by the call layer).
+// Each message pays the fabric's latency and bandwidth, so a pipe across
+// computers is slower than a local one exactly as the network says.
+//
+// Requests leave at the caller's virtual time (a loop event at
+// Process.Now), as socket sends do. If the home stops answering (calls
+// time out after retries), the end fails: reads answer EIO, writes EIO.
+
+const (
+	remoteWindow  = 64 << 10 // a remote writer's outbox
+	remoteChunk   = 64 << 10 // bytes per pipe.read / pipe.write
+	pipeCallWait  = vtime.Duration(200_000_000)
+	pipeCallRetry = 5
+)
+
+type pipeReadReq struct {
+	ID    uint64
+	Max   int
+	Token uint64 // who to tell when data arrives
+}
+
+type pipeReadRep struct {
+	Data []byte
+	EOF  bool
+}
+
+type pipeWriteReq struct {
+	ID    uint64
+	Data  []byte
+	Token uint64
+}
+
+type pipeWriteRep struct{ N int }
+
+type pipeCloseReq struct {
+	ID    uint64
+	Write bool
+}
+
+type pipeReadyMsg struct{ Token uint64 }
+
+// remoteWaiter is an end on another computer that wants pipe.ready.
+type remoteWaiter struct {
+	comp  int
+	token uint64
+}
+
+// servePipes registers the pipe message handlers on k's network host
+// (once). It fails when the cluster has no network.
+func (k *Kernel) servePipes() error {
+	x := k.procExt()
+	if x.pipesServed {
+		return nil
+	}
+	h := k.host()
+	if h == nil {
+		return errf(vfs.ENOSYS, "kernel: %s: a pipe across computers needs the cluster network, which this cluster has not", k.cfg.Name)
+	}
+	x.pipesServed = true
+	h.Handle("pipe.read", k.handlePipeRead)
+	h.Handle("pipe.write", k.handlePipeWrite)
+	h.Handle("pipe.close", k.handlePipeClose)
+	h.Handle("pipe.ready", k.handlePipeReady)
+	return nil
+}
+
+func (k *Kernel) exportedPipe(id uint64) *Pipe { return k.procExt().pipes[id] }
+
+// exportPipe makes p reachable by id from other computers.
+func (k *Kernel) exportPipe(p *Pipe) error {
+	if err := k.servePipes(); err != nil {
+		return err
+	}
+	x := k.procExt()
+	if x.pipes == nil {
+		x.pipes = map[uint64]*Pipe{}
+	}
+	x.pipes[p.id] = p
+	return nil
+}
+
+func (p *Pipe) wantReady(comp int, token uint64) {
+	for _, w := range p.remote {
+		if w.comp == comp && w.token == token {
+			return
+		}
+	}
+	p.remote = append(p.remote, remoteWaiter{comp, token})
+}
+
+// tellRemote sends pipe.ready to every remote end that waited, at the
+// virtual time of whatever changed the pipe.
+func (p *Pipe) tellRemote() {
+	if len(p.remote) == 0 {
+		return
+	}
+	ws := p.remote
+	p.remote = nil
+	k := p.k
+	h := k.host()
+	if h == nil {
+		return
+	}
+	k.loop.At(max(k.currentTime(), k.loop.Now()), func() {
+		for _, w := range ws {
+			_, _ = h.Call(w.comp, net.Message{Type: "pipe.ready", Body: pipeReadyMsg{w.token}, Size: 16},
+				net.CallOpts{Timeout: pipeCallWait, Retries: pipeCallRetry}, func(net.Message, net.Errno) {})
+		}
+	})
+}
+
+func (k *Kernel) handlePipeRead(from int, m net.Message, reply func(net.Message, net.Errno)) {
+	req, ok := m.Body.(pipeReadReq)
+	p := k.exportedPipe(req.ID)
+	if !ok || p == nil || req.Max <= 0 {
+		reply(net.Message{}, net.Errno(vfs.EBADF))
+		return
+	}
+	if p.n == 0 && p.writers > 0 {
+		p.wantReady(from, req.Token)
+		reply(net.Message{Type: "pipe.read", Body: pipeReadRep{}, Size: 8}, 0)
+		return
+	}
+	b := make([]byte, min(req.Max, p.n, remoteChunk))
+	n, _ := p.readOp(b)
+	reply(net.Message{Type: "pipe.read", Body: pipeReadRep{Data: b[:n], EOF: n == 0}, Size: 8 + n}, 0)
+}
+
+func (k *Kernel) handlePipeWrite(from int, m net.Message, reply func(net.Message, net.Errno)) {
+	req, ok := m.Body.(pipeWriteReq)
+	p := k.exportedPipe(req.ID)
+	if !ok || p == nil {
+		reply(net.Message{}, net.Errno(vfs.EBADF))
+		return
+	}
+	if p.readers == 0 {
+		reply(net.Message{}, net.Errno(vfs.EPIPE))
+		return
+	}
+	n := 0
+	if f := p.free(); f > 0 && len(req.Data) > 0 {
+		wasEmpty := p.n == 0
+		n = p.writeFrom(req.Data[:min(f, len(req.Data))])
+		if wasEmpty {
+			p.changed()
+		}
+	}
+	if n < len(req.Data) {
+		p.wantReady(from, req.Token)
+	}
+	reply(net.Message{Type: "pipe.write", Body: pipeWriteRep{N: n}, Size: 8}, 0)
+}
+
+func (k *Kernel) handlePipeClose(from int, m net.Message, reply func(net.Message, net.Errno)) {
+	req, ok := m.Body.(pipeCloseReq)
+	p := k.exportedPipe(req.ID)
+	if !ok || p == nil {
+		reply(net.Message{}, net.Errno(vfs.EBADF))
+		return
+	}
+	p.closeEnd(req.Write)
+	if p.readers == 0 && p.writers == 0 {
+		delete(k.procExt().pipes, p.id)
+	}
+	reply(net.Message{Type: "pipe.close", Size: 8}, 0)
+}
+
+func (k *Kernel) handlePipeReady(from int, m net.Message, reply func(net.Message, net.Errno)) {
+	req, ok := m.Body.(pipeReadyMsg)
+	if ok {
+		if e := k.procExt().remoteEnds[req.Token]; e != nil {
+			e.kick()
+		}
+	}
+	reply(net.Message{Type: "pipe.ready", Size: 8}, 0)
+}
+
+// remotePipeEnd is a pipe end held on a computer other than the pipe's
+// home.
+type remotePipeEnd struct {
+	fd.Base
+	k     *Kernel // where the end is held
+	home  int     // the pipe's home computer
+	id    uint64  // the pipe's id there
+	token uint64  // this end's id on k, for pipe.ready
+	write bool
+
+	closed   bool  // closed by its last fd
+	finished bool  // pipe.close sent
+	inFlight bool  // a request is out
+	err      error // the home stopped answering
+
+	in  []byte // reader: bytes fetched, not yet read
+	eof bool
+
+	out    []byte // writer: bytes accepted, not yet at the home
+	broken bool   // writer: the home said EPIPE
+
+	moved, calls uint64 // bytes and requests, for tests
+}
+
+var (
+	_ fd.File      = (*remotePipeEnd)(nil)
+	_ fd.Describer = (*remotePipeEnd)(nil)
+)
+
+// newRemotePipeEnd makes an end of pipe (home, id) on k; the caller has
+// counted it at the home.
+func newRemotePipeEnd(k *Kernel, home int, id uint64, write bool) (*remotePipeEnd, error) {
+	if err := k.servePipes(); err != nil {
+		return nil, err
+	}
+	x := k.procExt()
+	x.nextEnd++
+	e := &remotePipeEnd{k: k, home: home, id: id, token: x.nextEnd, write: write}
+	if x.remoteEnds == nil {
+		x.remoteEnds = map[uint64]*remotePipeEnd{}
+	}
+	x.remoteEnds[e.token] = e
+	if !write {
+		e.kick() // start fetching: the first read then finds data sooner
+	}
+	return e, nil
+}
+
+// kick sends the next request if one is due, at the caller's time.
+func (e *remotePipeEnd) kick() {
+	if e.inFlight || e.finished || e.err != nil {
+		return
+	}
+	var send func()
+	switch {
+	case e.write && len(e.out) > 0 && !e.broken:
+		send = e.sendWrite
+	case !e.write && !e.closed && len(e.in) == 0 && !e.eof:
+		send = e.sendRead
+	case e.closed:
+		send = e.sendClose
+	default:
+		return
+	}
+	e.inFlight = true
+	e.k.loop.At(max(e.k.currentTime(), e.k.loop.Now()), send)
+}
+
+func (e *remotePipeEnd) call(m net.Message, done func(net.Message, net.Errno)) {
+	h := e.k.host()
+	e.calls++
+	if h == nil {
+		e.fail(fmt.Errorf("no network"))
+		return
+	}
+	if _, err := h.Call(e.home, m, net.CallOpts{Timeout: pipeCallWait, Retries: pipeCallRetry}, done); err != nil {
+		e.fail(err)
+	}
+}
+
+func (e *remotePipeEnd) fail(err error) {
+	e.inFlight = false
+	e.err = err
+	e.out = nil
+	e.forget()
+	e.k.notifyHook()
+}
+
+func (e *remotePipeEnd) forget() {
+	delete(e.k.procExt().remoteEnds, e.token)
+}
+
+func (e *remotePipeEnd) sendRead() {
+	e.call(net.Message{Type: "pipe.read", Body: pipeReadReq{ID: e.id, Max: remoteChunk, Token: e.token}, Size: 24},
+		func(m net.Message, no net.Errno) {
+			e.inFlight = false
+			if no != 0 {
+				e.fail(vfs.Errno(no))
+				return
+			}
+			rep, _ := m.Body.(pipeReadRep)
+			if e.closed {
+				e.kick() // the guest is gone: only the close is left
+				return
+			}
+			e.in = append(e.in, rep.Data...)
+			e.eof = rep.EOF
+			e.moved += uint64(len(rep.Data))
+			if len(rep.Data) > 0 || rep.EOF {
+				e.k.notifyHook()
+			}
+			// Nothing yet: the home will send pipe.ready.
+		})
+}
+
+func (e *remotePipeEnd) sendWrite() {
+	chunk := e.out[:min(len(e.out), remoteChunk)]
+	e.call(net.Message{Type: "pipe.write", Body: pipeWriteReq{ID: e.id, Data: chunk, Token: e.token}, Size: 24 + len(chunk)},
+		func(m net.Message, no net.Errno) {
+			e.inFlight = false
+			if no == net.Errno(vfs.EPIPE) {
+				e.broken = true
+				e.out = nil
+				e.k.notifyHook()
+				e.kick()
+				return
+			}
+			if no != 0 {
+				e.fail(vfs.Errno(no))
+				return
+			}
+			rep, _ := m.Body.(pipeWriteRep)
+			n := min(max(rep.N, 0), len(chunk))
+			wasFull := len(e.out) > remoteWindow-PipeAtomic
+			e.out = e.out[n:]
+			e.moved += uint64(n)
+			if wasFull {
+				e.k.notifyHook()
+			}
+			if n > 0 || len(e.out) == 0 {
+				e.kick()
+			}
+			// n == 0: the pipe is full and the home will send pipe.ready.
+		})
+}
+
+func (e *remotePipeEnd) sendClose() {
+	e.call(net.Message{Type: "pipe.close", Body: pipeCloseReq{ID: e.id, Write: e.write}, Size: 16},
+		func(net.Message, net.Errno) {
+			e.inFlight = false
+			e.finished = true
+			e.forget()
+		})
+}
+
+func (e *remotePipeEnd) Type() vfs.FileType { return vfs.TypeUnknown }
+
+func (e *remotePipeEnd) Read(b []byte) (int, error) {
+	if e.write || e.closed {
+		return 0, vfs.EBADF
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if len(e.in) == 0 {
+		if e.eof {
+			return 0, nil
+		}
+		if e.err != nil {
+			return 0, vfs.EIO
+		}
+		e.kick()
+		return 0, vfs.EAGAIN
+	}
+	n := copy(b, e.in)
+	e.in = e.in[n:]
+	if len(e.in) == 0 {
+		e.in = nil
+		e.kick()
+	}
+	return n, nil
+}
+
+func (e *remotePipeEnd) Write(b []byte) (int, error) {
+	if !e.write || e.closed {
+		return 0, vfs.EBADF
+	}
+	if e.broken {
+		return 0, vfs.EPIPE
+	}
+	if e.err != nil {
+		return 0, vfs.EIO
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	room := remoteWindow - len(e.out)
+	if room <= 0 || (len(b) <= PipeAtomic && room < len(b)) {
+		return 0, vfs.EAGAIN
+	}
+	n := min(room, len(b))
+	e.out = append(e.out, b[:n]...)
+	e.kick()
+	return n, nil
+}
+
+func (e *remotePipeEnd) Readable() bool {
+	return !e.write && (len(e.in) > 0 || e.eof || e.err != nil)
+}
+
+func (e *remotePipeEnd) Writable() bool {
+	return e.write && (e.broken || e.err != nil || len(e.out) <= remoteWindow-PipeAtomic)
+}
+
+func (e *remotePipeEnd) Stat() (vfs.Stat, error) {
+	return vfs.Stat{Type: vfs.TypeUnknown, Nlink: 1, Ino: e.id, Size: uint64(len(e.in))}, nil
+}
+
+func (e *remotePipeEnd) Sync(bool) error { return nil }
+
+// Close hands the end back: a writer's outbox is still delivered, then
+// the home is told (as a local close would, the pipe sees the end go only
+// after the bytes written before it).
+func (e *remotePipeEnd) Close() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.in = nil
+	if e.err != nil {
+		e.finished = true
+		e.forget()
+		return nil
+	}
+	e.kick()
+	return nil
+}
+
+// Describe implements fd.Describer.
+func (e *remotePipeEnd) Describe() fd.Record {
+	name := fmt.Sprintf("c%d", e.home)
+	if hk := e.k.world.Kernel(e.home); hk != nil {
+		name = hk.Name()
+	}
+	return fd.Record{Kind: "pipe", Computer: name, Path: fmt.Sprintf("%s|%d", name, e.id), Ino: e.id,
+		Flags: e.FDFlags, Read: !e.write, Write: e.write}
+}
+
+// shareEnd returns the File a process on kernel to should hold for the
+// pipe end f (held on this side by some process): the same File when to
+// is where f lives, else a new end counted at the pipe's home. ok is
+// false when f is not a pipe end.
+func shareEnd(f fd.File, to *Kernel) (nf fd.File, same, ok bool, err error) {
+	switch e := f.(type) {
+	case *pipeEnd:
+		if e.p.k == to {
+			return e, true, true, nil
+		}
+		if err := e.p.k.exportPipe(e.p); err != nil {
+			return nil, false, true, err
+		}
+		re, err := newRemotePipeEnd(to, e.p.k.cfg.Index, e.p.id, e.write)
+		if err != nil {
+			return nil, false, true, err
+		}
+		e.p.addEnd(e.write)
+		return re, false, true, nil
+	case *remotePipeEnd:
+		if e.k == to {
+			return e, true, true, nil
+		}
+		hk := e.k.world.Kernel(e.home)
+		if hk == nil {
+			return nil, false, true, errf(vfs.EIO, "kernel: pipe end of %s: home computer %d is gone", e.k.cfg.Name, e.home)
+		}
+		p := hk.exportedPipe(e.id)
+		if p == nil || e.closed || e.err != nil {
+			return nil, false, true, errf(vfs.EPIPE, "kernel: pipe %d of c%d is closed", e.id, e.home)
+		}
+		if hk == to {
+			p.addEnd(e.write)
+			return &pipeEnd{p: p, write: e.write}, false, true, nil
+		}
+		re, err := newRemotePipeEnd(to, e.home, e.id, e.write)
+		if err != nil {
+			return nil, false, true, err
+		}
+		p.addEnd(e.write)
+		return re, false, true, nil
+	}
+	return nil, false, false, nil
+}

@@ -1,0 +1,292 @@
+// proctest: the kernel's process tests drive this one program in
+// different roles (argv[1]). Build:
+//   clang --target=wasm32-wasi -O2 -Wl,--strip-debug -I ../../guests/sdk/c -o proctest.wasm proctest.c
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wasi/api.h>
+#include "dosemulib.h"
+
+static int
+spawn_with(int32_t comp, char *argv[], const char *fds, dosemu_gid_t *child)
+{
+  static char abuf[1024], ebuf[256];
+  long an = dosemu_pack(abuf, sizeof abuf, argv);
+  int en = snprintf(ebuf, sizeof ebuf, "DOSEMU_FDS=%s", fds) + 1;
+  return dosemu_spawn(comp, argv[0], strlen(argv[0]), abuf, an, ebuf, en, child);
+}
+
+static int
+waitfor(dosemu_gid_t g, const char *what)
+{
+  dosemu_gid_t who;
+  int32_t st;
+  char s[32];
+  int e = dosemu_wait(g, 0, &who, &st);
+  if (e != 0) {
+    fprintf(stderr, "%s: wait: %s\n", what, strerror(e));
+    return -1;
+  }
+  fprintf(stderr, "%s: %s\n", what, dosemu_statusstr(st, s, sizeof s));
+  return st;
+}
+
+// sink: counts and sums stdin until end of file.
+static int
+sink(void)
+{
+  static char buf[8192];
+  long n = 0;
+  uint32_t sum = 0;
+  ssize_t r;
+  while ((r = read(0, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < r; i++)
+      sum = sum * 31 + (unsigned char)buf[i];
+    n += r;
+  }
+  printf("sink: %ld bytes, sum %u, end %s\n", n, sum, r == 0 ? "eof" : strerror(errno));
+  return 0;
+}
+
+// source n: writes n bytes of a pattern to stdout.
+static int
+source(long n)
+{
+  static char buf[3000];
+  for (long off = 0; off < n;) {
+    long c = n - off < (long)sizeof buf ? n - off : (long)sizeof buf;
+    for (long i = 0; i < c; i++)
+      buf[i] = (char)('a' + (off + i) % 26);
+    ssize_t w = write(1, buf, c);
+    if (w <= 0) {
+      fprintf(stderr, "source: write: %s\n", strerror(errno));
+      return 1;
+    }
+    off += w;
+  }
+  return 0;
+}
+
+// local: a pipe within one process: bytes, end of file, EPIPE.
+static int
+local(void)
+{
+  int32_t p[2];
+  char buf[64];
+  int e = dosemu_pipe(p);
+  if (e) {
+    printf("pipe: %s\n", strerror(e));
+    return 1;
+  }
+  write(p[1], "hello pipe", 10);
+  close(p[1]);
+  ssize_t r = read(p[0], buf, sizeof buf);
+  ssize_t r2 = read(p[0], buf + 10, sizeof buf - 10);
+  printf("local: read %zd '%.*s' then %zd\n", r, (int)r, buf, r2);
+  close(p[0]);
+  dosemu_pipe(p);
+  close(p[0]);
+  ssize_t w = write(p[1], "x", 1);
+  printf("local: write without reader: %zd %s\n", w, w < 0 ? strerror(errno) : "");
+  return 0;
+}
+
+// transfer comp n: spawns a sink on computer comp fed by a pipe, and
+// writes n bytes into it.
+static int
+transfer(int32_t comp, long n)
+{
+  int32_t p[2];
+  char fds[32];
+  dosemu_gid_t child;
+  dosemu_pipe(p);
+  snprintf(fds, sizeof fds, "0:%d", p[0]);
+  char *argv[] = {"proctest", "sink", 0};
+  int e = spawn_with(comp, argv, fds, &child);
+  if (e) {
+    printf("transfer: spawn: %s\n", strerror(e));
+    return 1;
+  }
+  close(p[0]);
+  (void)__wasi_fd_renumber(p[1], 1);
+  source(n);
+  close(1);
+  waitfor(child, "transfer: sink");
+  return 0;
+}
+
+// shell: producer (c1) | filter (c2) | consumer (c0).
+static int
+shell(void)
+{
+  int32_t a[2], b[2], count, mine;
+  char fa[32], fb[32], fc[32];
+  dosemu_gid_t k[3];
+  dosemu_computers(&count, &mine);
+  dosemu_pipe(a);
+  dosemu_pipe(b);
+  char *prod[] = {"producer", "50", 0}, *filt[] = {"filter", 0}, *cons[] = {"consumer", 0};
+  snprintf(fa, sizeof fa, "1:%d", a[1]);
+  snprintf(fb, sizeof fb, "0:%d,1:%d", a[0], b[1]);
+  snprintf(fc, sizeof fc, "0:%d", b[0]);
+  int e1 = spawn_with((mine + 1) % count, prod, fa, &k[0]);
+  int e2 = spawn_with((mine + 2) % count, filt, fb, &k[1]);
+  int e3 = spawn_with(mine, cons, fc, &k[2]);
+  if (e1 || e2 || e3) {
+    printf("shell: spawn: %d %d %d\n", e1, e2, e3);
+    return 1;
+  }
+  close(a[0]);
+  close(a[1]);
+  close(b[0]);
+  close(b[1]);
+  waitfor(k[0], "shell: producer");
+  waitfor(k[1], "shell: filter");
+  waitfor(k[2], "shell: consumer");
+  return 0;
+}
+
+static volatile int caught;
+static void
+on_sig(int sig)
+{
+  caught = sig;
+}
+
+// victim: handles SIGTERM (exit 42 once caught), ignores SIGINT.
+static int
+victim(void)
+{
+  dosemu_signal(DOSEMU_SIGTERM, (uint32_t)(uintptr_t)on_sig);
+  dosemu_signal(DOSEMU_SIGINT, DOSEMU_SIG_IGN);
+  for (;;) {
+    if (caught) {
+      printf("victim: caught %d\n", caught);
+      return 42;
+    }
+    dosemu_sleep_ms(5);
+  }
+}
+
+static int
+spin(void)
+{
+  volatile uint64_t n = 0;
+  for (;;)
+    n++;
+}
+
+static int
+spawn_self(const char *role, dosemu_gid_t *g)
+{
+  char *argv[] = {"proctest", (char *)role, 0};
+  return dosemu_spawnv(-1, "proctest", argv, g);
+}
+
+// signals: the default actions and a handler, on spawned children.
+static int
+signals(void)
+{
+  dosemu_gid_t v, s;
+  spawn_self("victim", &v);
+  dosemu_sleep_ms(20);
+  dosemu_kill(v, DOSEMU_SIGINT);
+  dosemu_sleep_ms(20);
+  dosemu_gid_t w;
+  int32_t st;
+  dosemu_wait(v, DOSEMU_WNOHANG, &w, &st);
+  printf("signals: victim after SIGINT: %s\n", w == 0 ? "alive" : "gone");
+  dosemu_kill(v, DOSEMU_SIGTERM);
+  waitfor(v, "signals: victim");
+
+  spawn_self("spin", &s);
+  dosemu_sleep_ms(10);
+  dosemu_kill(s, DOSEMU_SIGSTOP);
+  dosemu_sleep_ms(30);
+  dosemu_kill(s, DOSEMU_SIGCONT);
+  dosemu_sleep_ms(10);
+  dosemu_kill(s, DOSEMU_SIGKILL);
+  waitfor(s, "signals: spinner");
+  int e = dosemu_kill(s, DOSEMU_SIGTERM);
+  printf("signals: kill reaped: %s\n", strerror(e));
+  dosemu_self(&w);
+  e = dosemu_kill(w, 77);
+  printf("signals: bad signal: %s; ", strerror(e));
+  e = dosemu_signal(DOSEMU_SIGKILL, DOSEMU_SIG_IGN);
+  printf("catch SIGKILL: %s; ", strerror(e));
+  e = dosemu_signal(DOSEMU_SIGTERM, 123456);
+  printf("bad handler: %s\n", strerror(e));
+  fflush(stdout);
+  dosemu_kill(w, DOSEMU_SIGTERM);
+  printf("signals: not reached\n");
+  return 0;
+}
+
+// exec: cloexec'd fds close, others stay; the image changes, the pid not.
+static int
+do_exec(void)
+{
+  int32_t p[2];
+  char a[16], b[16];
+  dosemu_gid_t me;
+  dosemu_self(&me);
+  dosemu_pipe(p);
+  dosemu_cloexec(p[1], 1);
+  snprintf(a, sizeof a, "%d", p[1]);
+  snprintf(b, sizeof b, "%d", p[0]);
+  char *bad[] = {"nosuch", 0};
+  int e = dosemu_execv("nosuch", bad);
+  printf("exec: nosuch: %s\n", strerror(e));
+  char *argv[] = {"proctest", "execd", a, b, 0};
+  char g[24];
+  printf("exec: %s execs\n", dosemu_gidstr(me, g));
+  fflush(stdout);
+  e = dosemu_execv("proctest", argv);
+  printf("exec: failed: %s\n", strerror(e));
+  return 1;
+}
+
+static int
+execd(int argc, char *argv[])
+{
+  dosemu_gid_t me;
+  char g[24];
+  dosemu_self(&me);
+  int cl = atoi(argv[2]), op = atoi(argv[3]);
+  // The kept read end sees end of file: its only writer was closed.
+  ssize_t r1 = read(op, g, 1);
+  int e1 = r1 < 0 ? errno : 0;
+  ssize_t w2 = write(cl, "x", 1);
+  int e2 = w2 < 0 ? errno : 0;
+  printf("execd %s: kept fd %s, cloexec fd %s\n", dosemu_gidstr(me, g), e1 == 0 ? "at eof" : strerror(e1),
+         e2 == 0 ? "open" : strerror(e2));
+  return 7;
+}
+
+int
+main(int argc, char *argv[])
+{
+  const char *role = argc > 1 ? argv[1] : "";
+  if (!strcmp(role, "sink"))
+    return sink();
+  if (!strcmp(role, "local"))
+    return local();
+  if (!strcmp(role, "transfer") && argc > 3)
+    return transfer(atoi(argv[2]), atol(argv[3]));
+  if (!strcmp(role, "shell"))
+    return shell();
+  if (!strcmp(role, "victim"))
+    return victim();
+  if (!strcmp(role, "spin"))
+    return spin();
+  if (!strcmp(role, "signals"))
+    return signals();
+  if (!strcmp(role, "exec"))
+    return do_exec();
+  if (!strcmp(role, "execd"))
+    return execd(argc, argv);
+  fprintf(stderr, "proctest: unknown role %s\n", role);
+  return 2;
+}
