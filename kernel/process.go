@@ -101,13 +101,18 @@ type Process struct {
 	timer     *vtime.Event
 	timedOut  bool
 
-	px procState // signals, fork, exec (proc_state.go)
+	mig *procMig // migration state (migrate.go); nil if never migrated
 }
 
 var _ wasi.Proc = (*Process)(nil)
 
 // GID is the process's global id.
-func (p *Process) GID() GID { return MakeGID(p.k.cfg.Index, p.pid) }
+func (p *Process) GID() GID {
+	if p.mig != nil {
+		return p.mig.home // migrated: the id it was born with (migrate.go)
+	}
+	return MakeGID(p.k.cfg.Index, p.pid)
+}
 
 // PID is the process's id on its computer.
 func (p *Process) PID() int { return p.pid }
@@ -216,7 +221,6 @@ func (p *Process) Random(b []byte) {
 // notified of a change, or until deadline.
 func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 	for {
-		p.deliverSignals()
 		if ready() {
 			return wasi.PollReady
 		}
@@ -228,7 +232,7 @@ func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 			// is nobody to hand the CPU to.
 			return wasi.PollTimeout
 		}
-		p.waitReady, p.deadline, p.timedOut = func() bool { return ready() || p.deliverable() }, deadline, false
+		p.waitReady, p.deadline, p.timedOut = ready, deadline, false
 		p.hookFiles()
 		ok := p.th.Block()
 		p.waitReady = nil
@@ -274,9 +278,6 @@ func (p *Process) Yield() {
 func (p *Process) Syscall(c wasi.Call) { p.syscall(c.String()) }
 
 func (p *Process) syscall(name string) {
-	if p.px.pending != 0 {
-		p.deliverSignals()
-	}
 	p.stats.Syscalls++
 	p.sliceCost += CostSyscall
 	if p.k.tr.Enabled() {

@@ -1,0 +1,829 @@
+package kernel
+
+// Live migration: moving a process from this computer to another while it
+// keeps its global id.
+//
+// # Protocol
+//
+// Every step is a kernel message over the emulated network, so it pays the
+// link's latency and bandwidth in virtual time, and the destination answers
+// each one (it may refuse, fail, or be unreachable):
+//
+//	prepare  state (fd table, args, env, links) plus the code, only when the
+//	         destination lacks a program with the same content hash
+//	mem      memory pages (stop-and-copy: all non-zero pages once; pre-copy:
+//	         rounds while the process runs, each sending the pages that
+//	         differ from the destination's copy, then a final round frozen)
+//	commit   the point of no return: once its answer is back the process
+//	         leaves this computer's table and runs on the destination
+//	push     post-copy only, after commit: runs of PushSize pages until the
+//	         source holds nothing; first touches fetch FetchSize at once
+//
+// A failure or timeout before commit's answer aborts: the process resumes
+// here, never lost and never running twice (the destination installs
+// nothing before the commit answer arrives back at the source, and the
+// source decides). The process keeps its global id; the home computer keeps
+// a forwarding entry so that lookups by id (wait, kill, parent links) find it
+// wherever it runs.
+//
+// # Memory
+//
+// The destination's copy is real: stop-and-copy and pre-copy build it in a
+// paging.Pages image from the transferred pages only and install that image
+// under the guest (a page the transfer forgot would change the guest's
+// output); post-copy detaches the pages (the source image), empties the
+// guest's memory and serves first touches from the source through
+// userfaultfd. Which pages are present at each slice boundary depends only
+// on virtual time: pushes land at message arrival instants between slices,
+// and fetches happen on first touch, which is deterministic.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"dosemu/emulator/paging"
+	"dosemu/emulator/vtime"
+	"dosemu/kernel/sched"
+	"dosemu/net"
+	"dosemu/vfs"
+)
+
+// MigrateMode is a memory-transfer strategy (dosemu.h DOSEMU_MIGRATE_*).
+type MigrateMode uint8
+
+// Migration strategies, numbered as in dosemu.h.
+const (
+	StopCopy MigrateMode = iota
+	PreCopy
+	PostCopy
+)
+
+var modeNames = [...]string{"stopcopy", "precopy", "postcopy"}
+
+func (m MigrateMode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("mode(%d)", uint8(m))
+}
+
+// ParseMigrateMode parses "stopcopy" (or "stop-and-copy"), "precopy" or
+// "postcopy".
+func ParseMigrateMode(s string) (MigrateMode, error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "-", "")) {
+	case "stopcopy", "stopandcopy":
+		return StopCopy, nil
+	case "precopy":
+		return PreCopy, nil
+	case "postcopy":
+		return PostCopy, nil
+	}
+	return 0, fmt.Errorf("unknown migration mode %q (want stopcopy, precopy or postcopy)", s)
+}
+
+// Migration phases, as named in traces and in MigrateOptions.FailAt.
+const (
+	PhasePrepare = "prepare"
+	PhaseMem     = "mem"
+	PhaseCommit  = "commit"
+	PhasePush    = "push"
+)
+
+// MigrateOptions tune one migration.
+type MigrateOptions struct {
+	// FailAt makes the destination refuse the named phase (EIO): fault
+	// injection for tests of the atomic hand-off.
+	FailAt string
+	// Done, if set, is called once from the event loop with the outcome
+	// when the process runs again (here after an abort, there after a
+	// commit); nil error means it moved.
+	Done func(error)
+}
+
+// MigStats count a computer's migrations (as the source).
+type MigStats struct {
+	Started, Moved, Aborted int
+	BytesSent               uint64 // state, code and memory bytes sent
+	Fetches, FetchedPages   uint64 // post-copy demand fetches (deterministic)
+	PushedPages             uint64 // post-copy background pages
+	Downtime                vtime.Duration
+}
+
+// Tunables of the protocol.
+const (
+	migTimeout       = vtime.Duration(50_000_000) // per attempt of one message
+	migRetries       = 2
+	preCopyMaxRounds = 8
+	// preCopyStopBytes: a round dirtying this little ends the rounds.
+	preCopyStopBytes = 256 << 10
+	stateBaseBytes   = 512 // pid, links, cwd, signal state, registers
+	fdBytes          = 64
+)
+
+// kernMig is a kernel's migration bookkeeping.
+type kernMig struct {
+	away      map[int]*Process  // home pid -> the process, now elsewhere
+	have      map[[32]byte]bool // code this computer received
+	handlers  bool              // message handlers registered
+	preempted func(p *Process)  // hook: a process was preempted
+	stats     MigStats
+}
+
+// procMig is a process's migration bookkeeping.
+type procMig struct {
+	home      GID // its global id for life
+	active    *migration
+	pager     *paging.Pager // post-copy in progress
+	pagerFrom *Kernel
+	fetches   uint64 // pager fetches already charged
+	fetched   uint64
+	cursor    int // next page for the background push
+	result    vfs.Errno
+	seq       int // migrations started
+}
+
+type migration struct {
+	p        *Process
+	from, to *Kernel
+	mode     MigrateMode
+	opt      MigrateOptions
+	flow     int64
+	started  vtime.Time
+	frozenAt vtime.Time
+	frozen   bool
+	wasReady bool // frozen from Ready (else from Blocked)
+	wait     func() bool
+	deadline vtime.Time
+	staging  *paging.Pages
+	round    int
+	sent     uint64
+}
+
+func (k *Kernel) migState() *kernMig {
+	if k.mig == nil {
+		k.mig = &kernMig{away: map[int]*Process{}, have: map[[32]byte]bool{}}
+	}
+	return k.mig
+}
+
+// MigrationStats returns the computer's migration counters.
+func (k *Kernel) MigrationStats() MigStats { return k.migState().stats }
+
+// SetPreemptHook installs f to be called (from the event loop, after the
+// slice) whenever one of this computer's processes is preempted: the
+// emulator's chaos migrations use it. nil removes it.
+func (k *Kernel) SetPreemptHook(f func(p *Process)) { k.migState().preempted = f }
+
+// forward finds a process that left this computer but was born here.
+func (k *Kernel) forward(pid int) *Process {
+	if k.mig == nil {
+		return nil
+	}
+	p := k.mig.away[pid]
+	if p != nil && p.state == Dead {
+		delete(k.mig.away, pid)
+		return nil
+	}
+	return p
+}
+
+// Home is the computer the process was born on (its global id's computer).
+func (p *Process) Home() int { return p.GID().Computer() }
+
+// Migrate starts moving process pid of this computer to computer to with
+// the given strategy. It returns at once; the process moves (or resumes
+// here after a failure) later in virtual time, and opt.Done reports which.
+// Errors (ESRCH, EINVAL, EBUSY, ENOSYS) are for requests that cannot
+// start: no such process, bad target, a migration already in progress, or
+// a process not between slices.
+func (k *Kernel) Migrate(pid, to int, mode MigrateMode, opt MigrateOptions) error {
+	p := k.procs[pid]
+	if p == nil || p == k.init || p.th == nil {
+		return errf(vfs.ESRCH, "kernel: %s: migrate %d: no such live process", k.cfg.Name, pid)
+	}
+	return k.migrate(p, to, mode, opt)
+}
+
+func (k *Kernel) migrate(p *Process, to int, mode MigrateMode, opt MigrateOptions) error {
+	dst := k.world.Kernel(to)
+	switch {
+	case dst == nil:
+		return errf(vfs.EINVAL, "kernel: %s: migrate %s to computer %d: no such computer", k.cfg.Name, p, to)
+	case mode > PostCopy:
+		return errf(vfs.EINVAL, "kernel: %s: migrate %s: %v is not a migration mode", k.cfg.Name, p, mode)
+	case k.host() == nil:
+		return errf(vfs.ENOSYS, "kernel: %s: migrate %s: this cluster has no network", k.cfg.Name, p)
+	case p.state != Ready && p.state != Blocked:
+		return errf(vfs.EBUSY, "kernel: %s: migrate %s: process is %v (migrate between slices)", k.cfg.Name, p, p.state)
+	}
+	pm := p.migState()
+	if pm.active != nil || pm.pager != nil {
+		return errf(vfs.EBUSY, "kernel: %s: migrate %s: a migration of it is still in progress", k.cfg.Name, p)
+	}
+	if dst == k {
+		if opt.Done != nil {
+			k.loop.At(k.loop.Now(), func() { opt.Done(nil) })
+		}
+		return nil
+	}
+	pm.seq++
+	// Flow ids must be unique within a trace and the same every run: the
+	// process's id and its migration count give both.
+	m := &migration{p: p, from: k, to: dst, mode: mode, opt: opt, flow: int64(pm.home)*1000 + int64(pm.seq%1000), started: k.loop.Now()}
+	pm.active = m
+	k.migState().stats.Started++
+	dst.registerMigHandlers()
+	k.emitMig(m, "start", map[string]any{"flow_phase": "start", "mem": p.th.MemorySize()})
+	if mode != PreCopy {
+		m.freeze()
+	}
+	m.send(PhasePrepare, m.stateBytes(), func() { m.memory() })
+	return nil
+}
+
+func (p *Process) migState() *procMig {
+	if p.mig == nil {
+		p.mig = &procMig{home: p.GID()}
+	}
+	return p.mig
+}
+
+func (k *Kernel) emitMig(m *migration, phase string, f map[string]any) {
+	if !k.tr.Enabled() {
+		return
+	}
+	if f == nil {
+		f = map[string]any{}
+	}
+	f["phase"] = phase
+	f["mode"] = m.mode.String()
+	f["from"] = m.from.cfg.Name
+	f["to"] = m.to.cfg.Name
+	f["gid"] = m.p.GID().String()
+	f["flow"] = m.flow
+	k.emit(k.loop.Now(), -1, m.p.pid, "migrate", f)
+}
+
+// stateBytes is the wire size of the kernel state, plus the code if the
+// destination lacks it.
+func (m *migration) stateBytes() int {
+	p := m.p
+	n := stateBaseBytes + fdBytes*p.fds.Len()
+	for _, s := range p.args {
+		n += len(s) + 1
+	}
+	for _, s := range p.env {
+		n += len(s) + 1
+	}
+	if !m.to.hasProgram(p.prog.Hash()) {
+		n += p.prog.SourceSize()
+	}
+	return n
+}
+
+// hasProgram reports whether this computer holds the code with that hash:
+// it ran it, or received it in a migration.
+func (k *Kernel) hasProgram(h [32]byte) bool {
+	if k.migState().have[h] {
+		return true
+	}
+	for _, q := range k.records {
+		if q.prog != nil && q.prog.Hash() == h {
+			return true
+		}
+	}
+	return false
+}
+
+// freeze takes the process off the run queue (or the blocked list) of its
+// computer; it stays in the process table until commit.
+func (m *migration) freeze() {
+	p, k := m.p, m.from
+	m.frozen, m.frozenAt = true, k.loop.Now()
+	switch p.state {
+	case Ready:
+		m.wasReady = true
+		k.ready--
+		if k.policy.Event(sched.Event{T: k.loop.Now(), Kind: sched.Block, PID: p.pid, CPU: -1}) {
+			k.dropPlans()
+		}
+	case Blocked:
+		k.unblock(p)
+		m.wait, m.deadline = p.waitReady, p.deadline
+		k.loop.Cancel(p.timer)
+		p.timer = nil
+	}
+	p.state = Blocked
+	p.waitReady = nil
+	k.emitMig(m, "freeze", nil)
+}
+
+func (k *Kernel) unblock(p *Process) {
+	for i, q := range k.blocked {
+		if q == p {
+			k.blocked = append(k.blocked[:i], k.blocked[i+1:]...)
+			return
+		}
+	}
+}
+
+// thaw puts the frozen process back in the queues of k (the source after an
+// abort, the destination after a commit).
+func (m *migration) thaw(k *Kernel) {
+	p := m.p
+	now := k.loop.Now()
+	if m.wasReady || m.wait == nil {
+		p.state = Ready
+		k.ready++
+		if k.policy.Event(sched.Event{T: now, Kind: sched.Ready, PID: p.pid, CPU: -1}) {
+			k.dropPlans()
+		}
+		k.kick(now)
+		return
+	}
+	p.state = Blocked
+	p.waitReady, p.deadline = m.wait, m.deadline
+	k.blocked = append(k.blocked, p)
+	if p.deadline != never {
+		d := max(p.deadline, now)
+		p.timer = k.loop.At(d, func() { k.timeout(p) })
+	}
+	k.Notify(now)
+}
+
+// alive reports whether the process is still the one being migrated (it
+// may have been killed meanwhile).
+func (m *migration) alive() bool {
+	return m.p.state != Zombie && m.p.state != Dead && m.p.k == m.from
+}
+
+type migMsg struct {
+	m     *migration
+	phase string
+}
+
+// send sends one protocol message of size bytes to the destination and
+// calls next when its answer is back; any failure aborts.
+func (m *migration) send(phase string, size int, next func()) {
+	m.sent += uint64(size)
+	m.from.migState().stats.BytesSent += uint64(size)
+	_, err := m.from.host().Call(m.to.cfg.Index, net.Message{Type: "mig." + phase, Body: &migMsg{m, phase}, Size: size},
+		net.CallOpts{Timeout: migTimeout + net.TxTime(size, m.link().Bandwidth), Retries: migRetries},
+		func(_ net.Message, e net.Errno) {
+			if !m.alive() {
+				m.abort(nil)
+				return
+			}
+			if e != 0 {
+				m.abort(fmt.Errorf("%s to %s failed: %v", phase, m.to.cfg.Name, e))
+				return
+			}
+			next()
+		})
+	if err != nil {
+		m.from.loop.At(m.from.loop.Now(), func() { m.abort(err) })
+	}
+}
+
+func (m *migration) link() net.LinkParams {
+	if nw := m.from.network(); nw != nil {
+		if l, err := nw.Fabric().Link(m.from.cfg.Index, m.to.cfg.Index); err == nil {
+			return l
+		}
+	}
+	return net.LinkParams{}
+}
+
+// registerMigHandlers installs the destination side of the protocol: it
+// checks what a real destination would (room for the process, not told to
+// fail) and answers; the source does the installing on commit's answer.
+func (k *Kernel) registerMigHandlers() {
+	km := k.migState()
+	if km.handlers {
+		return
+	}
+	km.handlers = true
+	h := k.host()
+	for _, ph := range []string{PhasePrepare, PhaseMem, PhaseCommit, PhasePush} {
+		h.Handle("mig."+ph, func(from int, msg net.Message, reply func(net.Message, net.Errno)) {
+			mm, ok := msg.Body.(*migMsg)
+			if !ok {
+				reply(net.Message{}, net.Errno(vfs.EINVAL))
+				return
+			}
+			if mm.m.opt.FailAt == mm.phase {
+				reply(net.Message{}, net.Errno(vfs.EIO))
+				return
+			}
+			if mm.phase == PhasePrepare {
+				if k.count >= k.cfg.MaxProcs {
+					reply(net.Message{}, net.Errno(vfs.EAGAIN))
+					return
+				}
+				if lim := k.cfg.MemoryLimit; lim > 0 && k.memUsed+mm.m.p.stats.Memory > lim {
+					reply(net.Message{}, net.Errno(vfs.ENOMEM))
+					return
+				}
+			}
+			if mm.phase == PhasePush {
+				mm.m.pushArrived()
+			}
+			reply(net.Message{Type: "mig.ack", Size: 16}, 0)
+		})
+	}
+}
+
+// memory runs the strategy's memory phase, then commit.
+func (m *migration) memory() {
+	switch m.mode {
+	case PostCopy:
+		m.send(PhaseCommit, 64, m.commit)
+	case StopCopy:
+		n, err := m.copyRound()
+		if err != nil {
+			m.abort(err)
+			return
+		}
+		m.send(PhaseMem, n, func() { m.send(PhaseCommit, 64, m.commit) })
+	case PreCopy:
+		m.preRound()
+	}
+}
+
+func (m *migration) preRound() {
+	n, err := m.copyRound()
+	if err != nil {
+		m.abort(err)
+		return
+	}
+	m.from.emitMig(m, "round", map[string]any{"round": m.round, "bytes": n, "frozen": m.frozen})
+	m.round++
+	final := m.frozen
+	m.send(PhaseMem, n, func() {
+		switch {
+		case final:
+			m.send(PhaseCommit, 64, m.commit)
+		case n <= preCopyStopBytes || m.round >= preCopyMaxRounds:
+			if m.p.state != Ready && m.p.state != Blocked {
+				// Running cannot happen at a loop event; be safe anyway.
+				m.abort(fmt.Errorf("process is %v at the final round", m.p.state))
+				return
+			}
+			m.freeze()
+			m.preRound()
+		default:
+			m.preRound()
+		}
+	})
+}
+
+// memBytes is the guest's linear memory as a slice of its reservation.
+func (m *migration) memBytes() ([]byte, error) {
+	mem := m.p.th.Module().Memory()
+	if mem == nil {
+		return nil, nil
+	}
+	size := mem.Size()
+	if size == 0 {
+		return nil, nil
+	}
+	b, ok := mem.Read(0, size)
+	if !ok {
+		return nil, fmt.Errorf("reading %d bytes of linear memory failed", size)
+	}
+	return paging.RegionOf(b)
+}
+
+// copyRound copies into the destination image every page that differs
+// from it (all non-zero pages the first time) and returns the bytes sent.
+func (m *migration) copyRound() (int, error) {
+	mem, err := m.memBytes()
+	if err != nil || len(mem) == 0 {
+		return 0, err
+	}
+	if m.staging == nil || m.staging.Len() < len(mem) {
+		st, err := paging.NewPages(len(mem))
+		if err != nil {
+			return 0, err
+		}
+		if m.staging != nil {
+			copy(st.Bytes(), m.staging.Bytes())
+			_ = m.staging.Free()
+		}
+		m.staging = st
+	}
+	dst := m.staging.Bytes()
+	n := 0
+	for off := 0; off < len(mem); off += paging.PageSize {
+		src, d := mem[off:off+paging.PageSize], dst[off:off+paging.PageSize]
+		if !bytes.Equal(src, d) {
+			copy(d, src)
+			n += paging.PageSize
+		}
+	}
+	return n, nil
+}
+
+// commit runs when the destination acknowledged the commit: the process
+// moves.
+func (m *migration) commit() {
+	p, a, b := m.p, m.from, m.to
+	if nw := a.network(); nw != nil && nw.Fabric().IsDown(b.cfg.Index) {
+		m.abort(fmt.Errorf("%s went down before the hand-off", b.cfg.Name))
+		return
+	}
+	mem, err := m.memBytes()
+	if err == nil && len(mem) > 0 {
+		if m.mode == PostCopy {
+			err = m.startPostCopy(mem)
+		} else {
+			err = paging.Install(mem, m.staging)
+			m.staging = nil
+		}
+	}
+	if err != nil {
+		m.abort(err)
+		return
+	}
+	a.emitMig(m, "commit", map[string]any{"bytes": m.sent})
+	m.move()
+	pm := p.mig
+	pm.active = nil
+	b.migState().have[p.prog.Hash()] = true
+	st := &a.migState().stats
+	st.Moved++
+	st.Downtime += b.loop.Now().Sub(m.frozenAt)
+	b.emitMig(m, "resume", map[string]any{"flow_phase": "end", "downtime_ns": int64(b.loop.Now().Sub(m.frozenAt)),
+		"total_ns": int64(b.loop.Now().Sub(m.started)), "bytes": m.sent})
+	m.thaw(b)
+	if pm.pager != nil {
+		m.pushNext()
+	}
+	if m.opt.Done != nil {
+		m.opt.Done(nil)
+	}
+}
+
+// move transfers the process between the two kernels' tables.
+func (m *migration) move() {
+	p, a, b := m.p, m.from, m.to
+	home := p.mig.home
+	delete(a.procs, p.pid)
+	a.live--
+	a.count--
+	a.memUsed -= p.stats.Memory
+	if a.policy.Event(sched.Event{T: a.loop.Now(), Kind: sched.Exit, PID: p.pid, CPU: -1}) {
+		a.dropPlans()
+	}
+	if hk := a.world.Kernel(home.Computer()); hk != nil {
+		hk.migState().away[home.PID()] = p
+	}
+	pid := b.nextPID
+	if b.cfg.Index == home.Computer() {
+		pid = home.PID() // back home: its own pid again
+		delete(b.migState().away, pid)
+	} else {
+		b.nextPID++
+	}
+	p.k, p.pid, p.cpu = b, pid, -1
+	b.procs[pid] = p
+	b.records = append(b.records, p)
+	b.live++
+	b.count++
+	b.memUsed += p.stats.Memory
+	b.stats.PeakMem = max(b.stats.PeakMem, b.memUsed)
+	b.stats.PeakProcs = max(b.stats.PeakProcs, b.count)
+	b.policy.Event(sched.Event{T: b.loop.Now(), Kind: sched.Spawn, PID: pid, CPU: -1, Info: p.info()})
+}
+
+// abort resumes the process on the source.
+func (m *migration) abort(err error) {
+	p, a := m.p, m.from
+	if m.staging != nil {
+		_ = m.staging.Free()
+		m.staging = nil
+	}
+	if p.mig != nil && p.mig.active == m {
+		p.mig.active = nil
+	}
+	if !m.alive() {
+		return // killed meanwhile: nothing to resume
+	}
+	a.migState().stats.Aborted++
+	f := map[string]any{"flow_phase": "end"}
+	if err != nil {
+		f["error"] = err.Error()
+	}
+	a.emitMig(m, "abort", f)
+	if m.frozen {
+		m.thaw(a)
+	}
+	if m.opt.Done != nil {
+		if err == nil {
+			err = fmt.Errorf("migration aborted")
+		}
+		m.opt.Done(errf(vfs.EHOSTUNREACH, "kernel: migrate %s to %s: %v", p.GID(), m.to.cfg.Name, err))
+	}
+}
+
+// startPostCopy empties the guest's memory and serves it from the
+// detached source pages.
+func (m *migration) startPostCopy(mem []byte) error {
+	src, err := paging.Detach(mem)
+	if err != nil {
+		return err
+	}
+	pg, err := paging.NewPager(mem, src, paging.Options{})
+	if err != nil {
+		_ = paging.Install(mem, src)
+		return err
+	}
+	pm := m.p.mig
+	pm.pager, pm.pagerFrom, pm.cursor, pm.fetches, pm.fetched = pg, m.from, 0, 0, 0
+	p := m.p
+	p.AtExit(func() {
+		// The thread is closed after the exit hooks: stop serving first.
+		if p.mig != nil && p.mig.pager == pg {
+			_ = pg.Close()
+			p.mig.pager = nil
+		}
+	})
+	return nil
+}
+
+// pushNext sends the next run of missing pages, if any.
+func (m *migration) pushNext() {
+	p := m.p
+	pm := p.mig
+	if pm == nil || pm.pager == nil || p.state == Zombie || p.state == Dead {
+		return
+	}
+	pg := pm.pager
+	per := paging.PushSize / paging.PageSize
+	for pm.cursor < pg.Pages() {
+		missing := 0
+		for i := pm.cursor; i < min(pm.cursor+per, pg.Pages()); i++ {
+			if !pg.Present(i) {
+				missing++
+			}
+		}
+		if missing > 0 {
+			break
+		}
+		pm.cursor += per
+	}
+	if pm.cursor >= pg.Pages() || pg.Missing() == 0 {
+		m.finishPostCopy()
+		return
+	}
+	size := 0
+	for i := pm.cursor; i < min(pm.cursor+per, pg.Pages()); i++ {
+		if !pg.Present(i) {
+			size += paging.PageSize
+		}
+	}
+	src := pm.pagerFrom
+	src.migState().stats.BytesSent += uint64(size)
+	_, err := src.host().Call(m.to.cfg.Index, net.Message{Type: "mig." + PhasePush, Body: &migMsg{m, PhasePush}, Size: size},
+		net.CallOpts{Timeout: migTimeout + net.TxTime(size, m.link().Bandwidth), Retries: 1 << 20},
+		func(_ net.Message, e net.Errno) { m.pushNext() })
+	if err != nil {
+		m.finishPostCopy()
+	}
+}
+
+// pushArrived installs the run that just arrived (destination side, at the
+// message's arrival instant).
+func (m *migration) pushArrived() {
+	pm := m.p.mig
+	if pm == nil || pm.pager == nil {
+		return
+	}
+	n, err := pm.pager.Push(pm.cursor*paging.PageSize, paging.PushSize)
+	if err == nil && n > 0 {
+		pm.pagerFrom.migState().stats.PushedPages += uint64(n)
+	}
+	pm.cursor += paging.PushSize / paging.PageSize
+}
+
+// finishPostCopy ends post-copy: every page is here, the source holds
+// nothing.
+func (m *migration) finishPostCopy() {
+	pm := m.p.mig
+	if pm.pager == nil {
+		return
+	}
+	st := pm.pager.Stats()
+	_ = pm.pager.Close()
+	pm.pager = nil
+	m.to.emitMig(m, "done", map[string]any{"fetches": st.Fetches, "fetched_pages": st.FetchedPages, "pushed_pages": st.PushedPages})
+}
+
+// migAfterRun charges the demand fetches of the slice that just ran (the
+// network round trip of each) and reports the traffic; it returns the
+// virtual time to add to the slice.
+func (k *Kernel) migAfterRun(p *Process) vtime.Duration {
+	pm := p.mig
+	if pm == nil || pm.pager == nil {
+		return 0
+	}
+	st := pm.pager.Stats()
+	nf, np := st.Fetches-pm.fetches, st.FetchedPages-pm.fetched
+	if nf == 0 {
+		return 0
+	}
+	pm.fetches, pm.fetched = st.Fetches, st.FetchedPages
+	src := pm.pagerFrom
+	ss := &src.migState().stats
+	ss.Fetches += nf
+	ss.FetchedPages += np
+	ss.BytesSent += np * paging.PageSize
+	var l net.LinkParams
+	if nw := k.network(); nw != nil {
+		l, _ = nw.Fabric().Link(src.cfg.Index, k.cfg.Index)
+	}
+	if h := src.host(); h != nil && src != k {
+		_ = h.Post(k.cfg.Index, net.Message{Type: "mig.fetch", Size: int(np * paging.PageSize)})
+	}
+	cost := vtime.Duration(nf)*(2*l.Latency) + net.TxTime(int(np*paging.PageSize), l.Bandwidth)
+	if k.tr.Enabled() {
+		k.emit(p.Now(), p.cpu, p.pid, "page_fetch", map[string]any{"fetches": nf, "pages": np, "cost_ns": int64(cost)})
+	}
+	return cost
+}
+
+// migPreempted runs the preemption hook after the slice.
+func (k *Kernel) migPreempted(p *Process) {
+	if k.mig == nil || k.mig.preempted == nil {
+		return
+	}
+	f := k.mig.preempted
+	k.loop.At(k.loop.Now(), func() {
+		if p.k == k && p.state == Ready {
+			f(p)
+		}
+	})
+}
+
+// hMigrate is dosemu_migrate(computer, mode): the calling process moves
+// to computer and the call returns there (0), or here with the errno of
+// the failure. It blocks the process for the duration: the migration
+// starts after the slice, with the process frozen at this system call.
+func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Errno {
+	to, mode := int(int32(a[0])), MigrateMode(uint32(a[1]))
+	if to < 0 || to >= p.k.world.NumComputers() {
+		return vfs.EINVAL
+	}
+	if mode > PostCopy {
+		return vfs.EINVAL
+	}
+	if to == p.k.cfg.Index {
+		return 0
+	}
+	if p.th == nil || p.state != Running {
+		return vfs.EBUSY
+	}
+	pm := p.migState()
+	if pm.active != nil || pm.pager != nil {
+		return vfs.EBUSY
+	}
+	pm.result = vfs.EINPROGRESS
+	k := p.k
+	k.loop.At(p.Now(), func() {
+		err := k.migrate(p, to, mode, MigrateOptions{Done: func(err error) {
+			pm.result = 0
+			if err != nil {
+				pm.result = ErrnoOf(err)
+			}
+		}})
+		if err != nil {
+			pm.result = ErrnoOf(err)
+			if p.state == Blocked && p.k == k {
+				k.unblock(p)
+				k.wakeMigrated(p)
+			}
+		}
+	})
+	p.waitReady, p.deadline = nil, never
+	if !p.th.Block() {
+		pm.result = 0
+		return vfs.EINTR
+	}
+	r := pm.result
+	pm.result = 0
+	return r
+}
+
+// wakeMigrated makes a process frozen at dosemu_migrate ready again.
+func (k *Kernel) wakeMigrated(p *Process) {
+	p.state = Ready
+	k.ready++
+	if k.policy.Event(sched.Event{T: k.loop.Now(), Kind: sched.Ready, PID: p.pid, CPU: -1}) {
+		k.dropPlans()
+	}
+	k.kick(k.loop.Now())
+}
