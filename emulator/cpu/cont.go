@@ -120,7 +120,7 @@ func (pi *progInst) bind(t *Thread) error {
 	if err := pi.bindGlobals(t); err != nil {
 		return err
 	}
-	if !pi.hasStart {
+	if !pi.hasStart || t.ctx.Value(restoringKey{}) != nil {
 		return nil
 	}
 	fn := t.mod.ExportedFunction(exportStart)

@@ -1,0 +1,413 @@
+package cpu
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"dosemu/emulator/wasm"
+)
+
+// Capture is the complete state of a stopped thread, enough to continue it
+// in a fresh instance of the same program: the program's hash, the linear
+// memory, the module's own mutable globals, the suspended wasm frames
+// (outermost first) and the entry call they belong to.
+//
+// What it does not hold: tables (they are as instantiation left them; a
+// program that changes them at run time with table.set, table.grow,
+// table.fill, table.copy or table.init does not get those changes back on
+// restore), imported globals and memories (they belong to their exporter),
+// and host state (the kernel's process: fds, pid, ...). References held in
+// locals across a suspension are raw engine values: externrefs are
+// the host's own values and survive; a non-null funcref is only valid in
+// the instance it came from, so Restore refuses captures that hold one.
+type Capture struct {
+	// Program is the SHA-256 of the original (uninstrumented) module.
+	Program [sha256.Size]byte
+	// Entry and Params are the export being run and its arguments; empty
+	// Entry means no call was pending.
+	Entry  string
+	Params []uint64
+	// Fuel is the budget left in the stopped run (negative: overshoot).
+	Fuel int64
+	// Memory is the whole linear memory (nil when the module has none).
+	Memory []byte
+	// Globals are the values of Rewrite.Globals, in that order.
+	Globals []uint64
+	// Frames is the suspended stack, outermost first; empty when the
+	// pending entry has not started.
+	Frames []Frame
+	// FuncRefs marks that some frame holds a non-null funcref.
+	FuncRefs bool
+}
+
+var errNoCapture = errors.New("thread is not stopped at a point that can be captured")
+
+// Capture returns the thread's complete state. The thread must be stopped
+// (its last Run returned Preempted, Blocked or Unwound, or it has not run
+// yet). A thread parked in a host function (Blocked, or preempted at a
+// function entry) is unwound first: the host function returns at once and
+// will be called again, with the same arguments, when the capture (or this
+// thread) resumes. The thread stays usable: its next Run rewinds.
+//
+// Cost: unwinding (≈50 ns per saved value, a few per frame), plus copying
+// the linear memory.
+func (t *Thread) Capture(ctx context.Context) (*Capture, error) {
+	if t.prog.inst == nil {
+		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, errNotInstrumented)
+	}
+	if t.closed {
+		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, ErrClosed)
+	}
+	switch t.state {
+	case stParked:
+		t.state = stRunning
+		t.resume <- actCapture
+		s := <-t.stopped
+		if s.Kind != Preempted && s.Kind != Unwound {
+			return nil, fmt.Errorf("cpu: capture %s: unwinding ended with %v: %v", t.prog.name, s.Kind, s.Err)
+		}
+	case stIdle:
+	case stRunning:
+		return nil, fmt.Errorf("cpu: capture %s: thread is running (Capture called from a host function?)", t.prog.name)
+	}
+	pi := t.prog.inst.(*progInst)
+	cs := t.cont
+	c := &Capture{Program: t.prog.hash, Fuel: int64(cs.fuel.Get())}
+	if t.state == stIdle {
+		c.Entry, c.Params = t.eName, append([]uint64(nil), t.params...)
+	}
+	if cs.rewind {
+		c.Frames = make([]Frame, len(cs.frames))
+		for i, f := range cs.frames {
+			c.Frames[i] = Frame{Func: f.Func, Site: f.Site, Values: append([]uint64(nil), f.Values...)}
+			if lay, ok := pi.frames[f.Func]; ok {
+				c.FuncRefs = c.FuncRefs || frameHasFuncRef(lay, f.Values)
+			}
+		}
+	}
+	if m := t.mod.Memory(); m != nil {
+		b, ok := m.Read(0, m.Size())
+		if !ok {
+			return nil, fmt.Errorf("cpu: capture %s: reading %d bytes of memory failed", t.prog.name, m.Size())
+		}
+		c.Memory = bytes.Clone(b)
+	}
+	for _, g := range pi.globals {
+		x := t.mod.ExportedGlobal(g.Name)
+		if x == nil {
+			return nil, fmt.Errorf("cpu: capture %s: global %s is not exported", t.prog.name, g.Name)
+		}
+		c.Globals = append(c.Globals, x.Get())
+	}
+	return c, nil
+}
+
+func frameHasFuncRef(lay FrameLayout, vals []uint64) bool {
+	k := 0
+	for _, ty := range lay {
+		if k >= len(vals) {
+			return false
+		}
+		if ty == wasm.FuncRef && vals[k] != 0 {
+			return true
+		}
+		k++
+		if ty == wasm.V128 {
+			k++
+		}
+	}
+	return false
+}
+
+// restoringKey marks the context of an instantiation made by Restore, so
+// that the module's start function is not run again.
+type restoringKey struct{}
+
+// Restore makes a fresh instance of the program in the captured state. Its
+// first Run continues where the capture was taken (or starts the pending
+// entry). cfg supplies what the capture does not hold (Data, limits,
+// streams); its Entry and Params are ignored. Cost: one instantiation, a
+// copy of the memory, and the rewind (≈50 ns per saved value) in the first
+// Run.
+func (p *Program) Restore(ctx context.Context, c *Capture, cfg ThreadConfig) (*Thread, error) {
+	if p.inst == nil {
+		return nil, fmt.Errorf("cpu: restore %s: %w", p.name, errNotInstrumented)
+	}
+	if c.Program != p.hash {
+		return nil, fmt.Errorf("cpu: restore %s: capture is of program %x, not %x", p.name, c.Program[:8], p.hash[:8])
+	}
+	if c.FuncRefs {
+		return nil, fmt.Errorf("cpu: restore %s: capture holds a function reference in a suspended frame, valid only in its own instance", p.name)
+	}
+	pi := p.inst.(*progInst)
+	if len(c.Globals) != len(pi.globals) {
+		return nil, fmt.Errorf("cpu: restore %s: capture has %d globals, program has %d", p.name, len(c.Globals), len(pi.globals))
+	}
+	for i, f := range c.Frames {
+		lay, ok := pi.frames[f.Func]
+		if !ok {
+			return nil, fmt.Errorf("cpu: restore %s: frame %d is of function %d, which never suspends", p.name, i, f.Func)
+		}
+		if n := layoutSlots(lay); n != len(f.Values) {
+			return nil, fmt.Errorf("cpu: restore %s: frame %d (function %d) has %d values, want %d", p.name, i, f.Func, len(f.Values), n)
+		}
+	}
+	cfg.NoEntry = true
+	cfg.Entry, cfg.Params = "", nil
+	t, err := p.Start(context.WithValue(ctx, restoringKey{}, true), cfg)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Thread, error) {
+		_ = t.Close()
+		return nil, fmt.Errorf("cpu: restore %s: %w", p.name, err)
+	}
+	m := t.mod.Memory()
+	switch {
+	case m == nil && len(c.Memory) > 0:
+		return fail(fmt.Errorf("capture has %d bytes of memory, program has no memory", len(c.Memory)))
+	case m != nil:
+		if len(c.Memory)%pageSize != 0 {
+			return fail(fmt.Errorf("captured memory of %d bytes is not whole pages", len(c.Memory)))
+		}
+		cur := uint64(m.Size())
+		want := uint64(len(c.Memory))
+		if want < cur {
+			return fail(fmt.Errorf("captured memory (%d bytes) is smaller than the initial memory (%d bytes)", want, cur))
+		}
+		if want > cur {
+			if _, ok := m.Grow(uint32((want - cur) / pageSize)); !ok {
+				return fail(fmt.Errorf("growing memory to %d bytes failed", want))
+			}
+		}
+		if !m.Write(0, c.Memory) {
+			return fail(fmt.Errorf("writing %d bytes of memory failed", want))
+		}
+	}
+	for i, g := range pi.globals {
+		mg, ok := t.mod.ExportedGlobal(g.Name).(api.MutableGlobal)
+		if !ok {
+			return fail(fmt.Errorf("global %s is not an exported mutable global", g.Name))
+		}
+		mg.Set(c.Globals[i])
+	}
+	if c.Entry != "" {
+		if err := t.Call(c.Entry, c.Params...); err != nil {
+			return fail(err)
+		}
+	}
+	if len(c.Frames) > 0 {
+		if c.Entry == "" {
+			return fail(errors.New("capture has frames but no entry"))
+		}
+		cs := t.cont
+		cs.frames = make([]Frame, len(c.Frames))
+		for i, f := range c.Frames {
+			cs.frames[i] = Frame{Func: f.Func, Site: f.Site, Values: append([]uint64(nil), f.Values...)}
+		}
+		cs.rewind = true
+	}
+	return t, nil
+}
+
+func layoutSlots(lay FrameLayout) int {
+	n := 0
+	for _, ty := range lay {
+		n++
+		if ty == wasm.V128 {
+			n++
+		}
+	}
+	return n
+}
+
+// ---------------------------------------------------------------------------
+// Serialization.
+//
+// Layout (little endian, uvarint = unsigned LEB128 as encoding/binary):
+//
+//	"DOSEMUCP" magic, u16 version (1)
+//	[32]byte program hash
+//	uvarint len + entry name
+//	uvarint n + n × u64 params
+//	u64 fuel (two's complement)
+//	u8 flags (bit 0: funcrefs)
+//	uvarint len + memory bytes
+//	uvarint n + n × u64 globals
+//	uvarint n frames; each: uvarint func, uvarint site, uvarint n + n × u64
+//	u32 CRC-32 (IEEE) of everything before it
+
+const (
+	captureMagic   = "DOSEMUCP"
+	captureVersion = 1
+	maxCaptureMem  = 1 << 32
+)
+
+// MarshalBinary encodes the capture (see the layout above). Cost: one copy
+// of the memory.
+func (c *Capture) MarshalBinary() ([]byte, error) {
+	n := 64 + len(c.Entry) + 8*len(c.Params) + len(c.Memory) + 8*len(c.Globals)
+	for _, f := range c.Frames {
+		n += 16 + 8*len(f.Values)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, captureMagic...)
+	b = binary.LittleEndian.AppendUint16(b, captureVersion)
+	b = append(b, c.Program[:]...)
+	b = binary.AppendUvarint(b, uint64(len(c.Entry)))
+	b = append(b, c.Entry...)
+	b = appendU64s(b, c.Params)
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.Fuel))
+	var flags byte
+	if c.FuncRefs {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(c.Memory)))
+	b = append(b, c.Memory...)
+	b = appendU64s(b, c.Globals)
+	b = binary.AppendUvarint(b, uint64(len(c.Frames)))
+	for _, f := range c.Frames {
+		b = binary.AppendUvarint(b, uint64(f.Func))
+		b = binary.AppendUvarint(b, uint64(f.Site))
+		b = appendU64s(b, f.Values)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
+}
+
+func appendU64s(b []byte, vs []uint64) []byte {
+	b = binary.AppendUvarint(b, uint64(len(vs)))
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+// capReader decodes with bounds checks; the first failure sticks.
+type capReader struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *capReader) fail(what string, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("cpu: capture: %s at byte %d: %s", what, r.off, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *capReader) bytes(n uint64, what string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)-r.off) {
+		r.fail(what, "needs %d bytes, %d left", n, len(r.b)-r.off)
+		return nil
+	}
+	s := r.b[r.off : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+func (r *capReader) uvarint(what string) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		r.fail(what, "bad varint")
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+func (r *capReader) u64(what string) uint64 {
+	s := r.bytes(8, what)
+	if s == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(s)
+}
+
+func (r *capReader) u64s(what string) []uint64 {
+	n := r.uvarint(what + " count")
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)-r.off)/8 {
+		r.fail(what, "count %d exceeds the remaining %d bytes", n, len(r.b)-r.off)
+		return nil
+	}
+	vs := make([]uint64, n)
+	for i := range vs {
+		vs[i] = r.u64(what)
+	}
+	return vs
+}
+
+// UnmarshalBinary decodes a capture written by MarshalBinary. A truncated,
+// corrupted (checksum) or foreign input gives an error naming what was
+// wrong and where; it never panics, and it allocates no more than the
+// input's size.
+func (c *Capture) UnmarshalBinary(data []byte) error {
+	const trailer = 4
+	if len(data) < len(captureMagic)+2+trailer || string(data[:len(captureMagic)]) != captureMagic {
+		return fmt.Errorf("cpu: capture: not a capture (%d bytes, want the %q magic)", len(data), captureMagic)
+	}
+	body := data[:len(data)-trailer]
+	if got, want := crc32.ChecksumIEEE(body), binary.LittleEndian.Uint32(data[len(data)-trailer:]); got != want {
+		return fmt.Errorf("cpu: capture: checksum mismatch (stored %08x, computed %08x): corrupt or truncated", want, got)
+	}
+	r := &capReader{b: body, off: len(captureMagic)}
+	if v := binary.LittleEndian.Uint16(r.bytes(2, "version")); v != captureVersion {
+		return fmt.Errorf("cpu: capture: version %d, this build reads version %d", v, captureVersion)
+	}
+	var out Capture
+	copy(out.Program[:], r.bytes(sha256.Size, "program hash"))
+	out.Entry = string(r.bytes(r.uvarint("entry length"), "entry name"))
+	out.Params = r.u64s("params")
+	out.Fuel = int64(r.u64("fuel"))
+	if fl := r.bytes(1, "flags"); fl != nil {
+		if fl[0]&^1 != 0 {
+			r.fail("flags", "unknown bits %#x", fl[0])
+		}
+		out.FuncRefs = fl[0]&1 != 0
+	}
+	memLen := r.uvarint("memory length")
+	if memLen > maxCaptureMem {
+		r.fail("memory length", "%d bytes exceeds 4 GiB", memLen)
+	}
+	if mem := r.bytes(memLen, "memory"); mem != nil && memLen > 0 {
+		out.Memory = bytes.Clone(mem)
+	}
+	out.Globals = r.u64s("globals")
+	nf := r.uvarint("frame count")
+	if r.err == nil && nf > uint64(len(r.b)-r.off)/3 {
+		r.fail("frame count", "%d frames cannot fit in %d bytes", nf, len(r.b)-r.off)
+	}
+	for i := uint64(0); i < nf && r.err == nil; i++ {
+		fn := r.uvarint("frame function")
+		site := r.uvarint("frame site")
+		if fn > 1<<32-1 || site > 1<<32-1 {
+			r.fail("frame", "function %d or site %d out of range", fn, site)
+		}
+		vals := r.u64s("frame values")
+		out.Frames = append(out.Frames, Frame{Func: uint32(fn), Site: uint32(site), Values: vals})
+	}
+	if r.err == nil && r.off != len(r.b) {
+		r.fail("end", "%d trailing bytes", len(r.b)-r.off)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	*c = out
+	return nil
+}
