@@ -57,12 +57,12 @@ var hostFuncs = []hostFunc{
 	{name: "spawn", params: vt(i32, i32, i32, i32, i32, i32, i32, i32), fn: hSpawn},
 	{name: "wait", params: vt(i64, i32, i32, i32), fn: hWait, blocked: true},
 	{name: "parent", params: vt(i32), fn: hParent},
-	{name: "fork", params: vt(i32), enosys: true},
-	{name: "exec", params: vt(i32, i32, i32, i32, i32, i32), enosys: true},
-	{name: "kill", params: vt(i64, i32), enosys: true},
-	{name: "signal", params: vt(i32, i32), enosys: true},
-	{name: "pipe", params: vt(i32), enosys: true},
-	{name: "cloexec", params: vt(i32, i32), enosys: true},
+	{name: "fork", params: vt(i32), fn: hFork},
+	{name: "exec", params: vt(i32, i32, i32, i32, i32, i32), fn: hExec},
+	{name: "kill", params: vt(i64, i32), fn: hKill},
+	{name: "signal", params: vt(i32, i32), fn: hSignal},
+	{name: "pipe", params: vt(i32), fn: hPipe},
+	{name: "cloexec", params: vt(i32, i32), fn: hCloexec},
 	{name: "migrate", params: vt(i32, i32), fn: hMigrate, blocked: true},
 	{name: "socket", params: vt(i32, i32), fn: hSocket},
 	{name: "bind", params: vt(i32, i32, i32), fn: hBind},
@@ -99,6 +99,7 @@ func RegisterHostModule(ctx context.Context, rt wazero.Runtime) error {
 				stack[0] = uint64(vfs.ENOSYS)
 				return
 			}
+			p.px.ctx = ctx
 			p.syscall(h.name)
 			if h.enosys {
 				stack[0] = uint64(vfs.ENOSYS)
@@ -125,6 +126,7 @@ func Register(ctx context.Context, eng *cpu.Engine) error {
 
 func wasiLookup(ctx context.Context) wasi.Proc {
 	if p := procOf(ctx); p != nil {
+		p.px.ctx = ctx
 		return p
 	}
 	return nil
@@ -265,9 +267,19 @@ func hSpawn(_ context.Context, p *Process, m api.Memory, a []uint64) vfs.Errno {
 	if len(args) == 0 {
 		args = []string{name}
 	}
+	envList, fdMap, err := splitFDMap(unpack(env))
+	if err != nil {
+		p.spawnFailed(name, err)
+		return ErrnoOf(err)
+	}
+	inherit, err := p.inheritFor(target, fdMap)
+	if err != nil {
+		p.spawnFailed(name, err)
+		return ErrnoOf(err)
+	}
 	child, err := target.Spawn(SpawnSpec{
-		Program: prog, Name: progDisplayName(name), Args: args, Env: unpack(env),
-		Parent: p.GID(), User: p.user, Group: p.group, At: p.Now(),
+		Program: prog, Name: progDisplayName(name), Args: args, Env: envList,
+		Parent: p.GID(), User: p.user, Group: p.group, At: p.Now(), Inherit: inherit,
 	})
 	if err != nil {
 		p.spawnFailed(name, err)

@@ -148,6 +148,8 @@ type Kernel struct {
 
 	stats KernelStats
 
+	px procExt // pipes, signals, fork/exec bookkeeping (proc_state.go)
+
 	mig *kernMig // migration state (migrate.go)
 }
 
@@ -302,6 +304,10 @@ type SpawnSpec struct {
 	// At is when the process becomes ready; earlier than the loop's time
 	// (the zero value) means now.
 	At vtime.Time
+	// Inherit, when set, installs fds the parent passes down (pipes on
+	// 0-2, proc_spawn.go) after the standard streams and before
+	// Config.SetupFDs's preopens. An error fails the spawn.
+	Inherit func(p *Process) error
 }
 
 // Spawn creates a process running spec.Program and makes it ready. Errors
@@ -339,6 +345,12 @@ func (k *Kernel) Spawn(spec SpawnSpec) (*Process, error) {
 	_ = p.fds.Set(0, fd.NewInput(spec.Stdin), fd.RightsStream, 0)
 	_ = p.fds.Set(1, fd.NewOutput("stdout", outputWriter{p, 1}), fd.RightsStream, 0)
 	_ = p.fds.Set(2, fd.NewOutput("stderr", outputWriter{p, 2}), fd.RightsStream, 0)
+	if spec.Inherit != nil {
+		if err := spec.Inherit(p); err != nil {
+			_ = p.fds.CloseAll()
+			return nil, fmt.Errorf("kernel: %s: spawn %s: inherited fds: %w", k.cfg.Name, name, err)
+		}
+	}
 	if k.cfg.SetupFDs != nil {
 		if err := k.cfg.SetupFDs(p); err != nil {
 			_ = p.fds.CloseAll()
@@ -517,8 +529,12 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		// Fork and capture unwind at a system call and continue on the
 		// next Run; to the scheduler it is a preemption.
 		reason, kind = "unwound", sched.Preempt
+		k.unwound(p, end)
 	case cpu.Exited:
 		p.stats.Switches++
+		if k.exitedBySyscall(p, c, end, stop.Used) {
+			return
+		}
 		k.finish(p, end, int(stop.ExitCode)<<8, int(stop.ExitCode), nil, c.idx, "exit")
 		return
 	default:
@@ -542,6 +558,10 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 			d := p.deadline
 			p.timer = k.loop.At(d, func() { k.timeout(p) })
 		}
+	} else if p.px.stopped {
+		p.state = Stopped
+		kind = sched.Stop
+		k.emit(end, c.idx, p.pid, "stop", map[string]any{"runq": k.ready})
 	} else {
 		p.state = Ready
 		k.ready++
@@ -588,6 +608,10 @@ func (k *Kernel) wake(p *Process, t vtime.Time, why string) {
 	}
 	k.loop.Cancel(p.timer)
 	p.timer = nil
+	if p.parkStopped(t) {
+		k.emit(t, -1, p.pid, "wake", map[string]any{"reason": why, "stopped": true, "runq": k.ready})
+		return
+	}
 	p.state = Ready
 	k.ready++
 	if k.tr.Enabled() {
@@ -705,6 +729,7 @@ func (k *Kernel) finish(p *Process, t vtime.Time, status, code int, err error, c
 		}
 	}
 	p.children = nil
+	k.procFinished(p, t)
 	par := k.world.Process(p.parent)
 	if par == nil || par == par.k.init {
 		k.reapByInit(p)

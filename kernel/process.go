@@ -102,6 +102,8 @@ type Process struct {
 	timedOut  bool
 
 	mig *procMig // migration state (migrate.go); nil if never migrated
+
+	px procState // signals, fork, exec (proc_state.go)
 }
 
 var _ wasi.Proc = (*Process)(nil)
@@ -221,6 +223,7 @@ func (p *Process) Random(b []byte) {
 // notified of a change, or until deadline.
 func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 	for {
+		p.deliverSignals()
 		if ready() {
 			return wasi.PollReady
 		}
@@ -232,7 +235,7 @@ func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 			// is nobody to hand the CPU to.
 			return wasi.PollTimeout
 		}
-		p.waitReady, p.deadline, p.timedOut = ready, deadline, false
+		p.waitReady, p.deadline, p.timedOut = func() bool { return ready() || p.deliverable() }, deadline, false
 		p.hookFiles()
 		ok := p.th.Block()
 		p.waitReady = nil
@@ -278,6 +281,9 @@ func (p *Process) Yield() {
 func (p *Process) Syscall(c wasi.Call) { p.syscall(c.String()) }
 
 func (p *Process) syscall(name string) {
+	if p.px.pending != 0 {
+		p.deliverSignals()
+	}
 	p.stats.Syscalls++
 	p.sliceCost += CostSyscall
 	if p.k.tr.Enabled() {
