@@ -265,6 +265,42 @@ execd(int argc, char *argv[])
   return 7;
 }
 
+// isolation: after fork each process writes a shared-looking variable;
+// neither sees the other's write. A pipe made before fork connects them.
+static volatile int shared = 1;
+static int
+isolation(void)
+{
+  int32_t p[2];
+  dosemu_gid_t pid;
+  dosemu_pipe(p);
+  fflush(stdout);
+  if (dosemu_fork(&pid) != 0) {
+    printf("isolation: fork failed\n");
+    return 1;
+  }
+  if (pid == 0) {
+    close(p[1]);
+    dosemu_sleep_ms(5); // the parent writes 2 meanwhile
+    printf("child: sees %d (parent wrote 2 after fork), ", shared);
+    shared = 3;
+    printf("wrote %d\n", shared);
+    char buf[16] = {0};
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    printf("child: pipe from parent: %.*s\n", (int)(n > 0 ? n : 0), buf);
+    return 0;
+  }
+  close(p[0]);
+  shared = 2;
+  write(p[1], "ping", 4);
+  close(p[1]);
+  dosemu_gid_t who;
+  int32_t st;
+  dosemu_wait(pid, 0, &who, &st);
+  printf("parent: sees %d (child wrote 3), child exit %d\n", shared, DOSEMU_WEXITSTATUS(st));
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -283,6 +319,8 @@ main(int argc, char *argv[])
     return spin();
   if (!strcmp(role, "signals"))
     return signals();
+  if (!strcmp(role, "isolation"))
+    return isolation();
   if (!strcmp(role, "exec"))
     return do_exec();
   if (!strcmp(role, "execd"))

@@ -1,0 +1,61 @@
+package kernel_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"dosemu/emulator"
+)
+
+func TestForkExecWait(t *testing.T) {
+	var first string
+	for i := 0; i < 2; i++ {
+		r := newProcRig(t, 1, nil)
+		r.load(t, "forkexec")
+		r.spawn(t, 0, "forkexec")
+		r.run(t)
+		r.wantOut(t, "forkexec c0:2: forking", "parent: child is c0:3, waiting", "child c0:3: exec forkexec",
+			"execd c0:3: hello from the child", "parent: child c0:3 ended: exit 7")
+		if len(r.fails) > 0 {
+			t.Fatalf("failures: %v", r.fails)
+		}
+		if i == 0 {
+			first = r.out.String()
+		} else if r.out.String() != first {
+			t.Fatalf("output differs between runs:\n%s\n---\n%s", first, r.out.String())
+		}
+	}
+}
+
+func TestForkSignalsGuest(t *testing.T) {
+	r := newProcRig(t, 1, nil)
+	r.load(t, "signals")
+	r.spawn(t, 0, "signals")
+	r.run(t)
+	r.wantOut(t, "child 1: caught signal 15, cleaning up", "child 2 after SIGINT: still running",
+		"child 2 (ignores SIGINT) ended: signal 15", "child 3 (spinning) ended: signal 9")
+	t.Log(r.out.String())
+}
+
+func TestForkBomb(t *testing.T) {
+	r := newProcRig(t, 1, func(c *emulator.Config) { c.Computers[0].MaxProcs = 40 })
+	r.load(t, "forkbomb")
+	r.spawn(t, 0, "forkbomb")
+	r.run(t)
+	// The bomb itself is one of the 40.
+	r.wantOut(t, "forkbomb: 39 children, then EAGAIN", "forkbomb: reaped 39 children")
+	if !strings.Contains(r.trace.String(), `"errno":"EAGAIN"`) && !strings.Contains(r.trace.String(), "process limit") {
+		t.Errorf("trace does not show the refused fork")
+	}
+}
+
+func TestForkIsolation(t *testing.T) {
+	r := newProcRig(t, 1, nil)
+	r.load(t, "proctest")
+	r.spawn(t, 0, "proctest", "isolation")
+	r.run(t)
+	r.wantOut(t, "child: sees 1 (parent wrote 2 after fork), wrote 3",
+		"parent: sees 2 (child wrote 3), child exit 0",
+		fmt.Sprint("child: pipe from parent: ping"))
+}
