@@ -105,7 +105,9 @@ func run(c Case) (Result, error) {
 		Output: func(g emulator.GID, prog string, stream int, data []byte) {
 			fmt.Fprintf(&out, "[%s %d] %s", g, stream, data)
 		},
-		Failed: func(g emulator.GID, prog string, err error) { fails = append(fails, fmt.Sprintf("%s %s: %v", g, prog, err)) },
+		Failed: func(g emulator.GID, prog string, err error) {
+			fails = append(fails, fmt.Sprintf("%s %s: %v", g, prog, err))
+		},
 	})
 	if err != nil {
 		return Result{}, err
