@@ -495,3 +495,36 @@ func shareEnd(f fd.File, to *Kernel) (nf fd.File, same, ok bool, err error) {
 	}
 	return nil, false, false, nil
 }
+
+// MovePipeEnds gives p, which is moving to kernel to (migration), pipe
+// ends that reach their pipes from there: an end whose pipe is homed on
+// to becomes a local end again, any other a remote end. Only p's fds
+// change — a description shared with a process staying behind (after
+// fork) keeps its end there. The new end is counted before the old one
+// is closed, so the pipe never sees its last reader or writer go.
+func (p *Process) MovePipeEnds(to *Kernel) error {
+	n := p.fds.Len()
+	for i := int32(0); i < int32(n); i++ {
+		e, err := p.fds.Get(i)
+		if err != nil || !isPipe(e.File()) {
+			continue
+		}
+		nf, same, _, err := shareEnd(e.File(), to)
+		if err != nil {
+			return fmt.Errorf("kernel: %s: move fd %d to %s: %w", p, i, to.cfg.Name, err)
+		}
+		if same {
+			continue
+		}
+		cloexec, flags := e.CloseOnExec, e.File().Flags()
+		_ = nf.SetFlags(flags)
+		if err := p.fds.Set(i, nf, e.Rights, e.Inheriting); err != nil {
+			_ = nf.Close()
+			return err
+		}
+		if ne, err := p.fds.Get(i); err == nil {
+			ne.CloseOnExec = cloexec
+		}
+	}
+	return nil
+}

@@ -59,3 +59,14 @@ func TestForkIsolation(t *testing.T) {
 		"parent: sees 2 (child wrote 3), child exit 0",
 		fmt.Sprint("child: pipe from parent: ping"))
 }
+
+func TestPipelineGuest(t *testing.T) {
+	r := newProcRig(t, 3, nil)
+	r.load(t, "pipeline", "producer", "filter", "consumer")
+	r.spawn(t, 0, "pipeline", "30")
+	r.run(t)
+	// Items 1..30, even ones kept: sum of squares 4*(1²+..+15²) = 4960.
+	r.wantOut(t, "consumer: 15 items, sum of squares 4960", "filter: 30 lines in, 15 out",
+		"stage 1 (c0:3) ended: exit 0", "stage 2 (c0:4) ended: exit 0", "stage 3 (c0:5) ended: exit 0")
+	t.Log(r.out.String())
+}

@@ -65,6 +65,8 @@ type cluster interface {
 	Run(ctx context.Context) error
 	// Summary returns the closing tables.
 	Summary() summary
+	// PSTree draws the process tree and adds "ps" events to the trace.
+	PSTree() string
 	// Close frees everything.
 	Close(ctx context.Context) error
 }
@@ -247,6 +249,9 @@ func boot(ctx context.Context, o *bootOptions, stdout, stderr io.Writer) int {
 	s := c.Summary()
 	if err := writeSummary(out, s); err != nil {
 		failed = true
+	}
+	if tree := c.PSTree(); o.PS {
+		fmt.Fprintf(out, "\n=== processes\n%s", tree)
 	}
 	out.Flush()
 	for _, p := range s.Procs {

@@ -218,6 +218,16 @@ func (e *emuCluster) SpawnPlan() error {
 
 func (e *emuCluster) Run(ctx context.Context) error { return e.c.Run(ctx) }
 
+func (e *emuCluster) PSTree() string {
+	var ks []*kernel.Kernel
+	for i := 0; i < e.c.NumComputers(); i++ {
+		k := e.c.Kernel(i)
+		k.EmitPS()
+		ks = append(ks, k)
+	}
+	return kernel.PSTree(ks)
+}
+
 func (e *emuCluster) Close(context.Context) error {
 	err := e.c.Close()
 	e.closeHosts()

@@ -182,6 +182,8 @@ type bootOptions struct {
 	Net         netFlags
 	Mounts      mountList
 	Programs    []string
+	// PS prints the process tree at the end (--ps).
+	PS bool
 }
 
 // mountList is the value of repeated --mount flags, checked when the
@@ -243,6 +245,7 @@ flags:
                     balancer plugin
   --trace FILE      write the trace as JSON Lines (doc/trace.md)
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
+  --ps              print the process tree (parents, children, how each ended) at the end
   --chaos capture=N capture and restore every process at every Nth preemption
   --mount C:/PATH=HOSTDIR   mount a host directory on computer C (watched)
   --mount C:/PATH=S:/PATH   mount computer S's PATH on computer C
@@ -368,6 +371,7 @@ func parseBoot(args []string) (*bootOptions, error) {
 	fs.StringVar(&o.Balancer, "balancer", "", "")
 	fs.StringVar(&o.TraceFile, "trace", "", "")
 	fs.StringVar(&o.Perfetto, "perfetto", "", "")
+	fs.BoolVar(&o.PS, "ps", false, "")
 	fs.Var(&o.Chaos, "chaos", "")
 	fs.Var(&o.Mounts, "mount", "")
 	o.Net.register(fs)
