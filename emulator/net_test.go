@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"dosemu/emulator/trace"
+	"dosemu/emulator/vtime"
+	"dosemu/kernel"
 	"dosemu/net"
 )
 
@@ -508,4 +511,34 @@ func quietCluster(b *testing.B, cfg net.Config, out *bytes.Buffer, progs ...stri
 		}
 	}
 	return c
+}
+
+// TestNetServerMigrates: a server that registered a name moves to another
+// computer; clients that look the name up afterwards still reach it (its
+// sockets stay at their address, reached through their home computer),
+// and every line comes back.
+func TestNetServerMigrates(t *testing.T) {
+	r := netRig(t, 3, 1, net.DefaultConfig())
+	srv := r.spawnT(t, 0, "echod", "2")
+	var moved error = errors.New("migration never finished")
+	r.Loop().At(vtime.Time(time.Millisecond), func() {
+		if err := r.Migrate(srv, 2, kernel.StopCopy, func(err error) { moved = err }); err != nil {
+			t.Error(err)
+		}
+	})
+	r.Loop().At(vtime.Time(20*time.Millisecond), func() {
+		if p := r.Process(srv); p == nil || p.Kernel().Index() != 2 {
+			t.Errorf("server not on c2 at 20ms: %v", p)
+		}
+		r.spawnT(t, 1, "echo", "3")
+		r.spawnT(t, 0, "echo", "4")
+	})
+	r.run(t)
+	if moved != nil {
+		t.Fatalf("migration: %v", moved)
+	}
+	out := r.text()
+	if len(r.fails) > 0 || !strings.Contains(out, "served 2 clients") || strings.Count(out, "lines echoed intact") != 2 {
+		t.Fatalf("after migration:\n%s%v", out, r.fails)
+	}
 }

@@ -149,10 +149,11 @@ func sockErr(e net.Errno) error {
 // enqueue adds it to the outbox, due at the caller's time, and makes sure
 // a flush runs then.
 func (ks *Socket) enqueue(it outItem) {
-	it.at = ks.k.currentTime()
+	var inSlice bool
+	it.at, inSlice = ks.now()
 	ks.out = append(ks.out, it)
 	ks.outBytes += len(it.data)
-	if it.at <= ks.k.loop.Now() && ks.k.running == nil {
+	if it.at <= ks.k.loop.Now() && !inSlice {
 		ks.flush() // outside any slice: the loop's time is the caller's
 		return
 	}
@@ -161,6 +162,24 @@ func (ks *Socket) enqueue(it outItem) {
 	}
 	ks.k.loop.Cancel(ks.flushEv)
 	ks.flushEv = ks.k.loop.At(it.at, ks.flushEvent)
+}
+
+// now is the caller's virtual time: the running process's clock when a
+// slice runs, else the loop's. The socket lives on the computer it was
+// made on, but the process using it may have migrated elsewhere (it keeps
+// reaching its sockets through their home), so when this computer is not
+// running a slice the others are asked: O(computers), only then.
+func (ks *Socket) now() (vtime.Time, bool) {
+	if ks.k.running != nil {
+		return ks.k.running.Now(), true
+	}
+	w := ks.k.world
+	for i, n := 0, w.NumComputers(); i < n; i++ {
+		if k := w.Kernel(i); k != nil && k.running != nil {
+			return k.running.Now(), true
+		}
+	}
+	return ks.k.loop.Now(), false
 }
 
 func (ks *Socket) flushEvent() {
