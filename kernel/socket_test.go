@@ -8,6 +8,7 @@ import (
 
 	"dosemu/emulator/cpu"
 	"dosemu/emulator/vtime"
+	"dosemu/kernel/fd"
 	"dosemu/net"
 	"dosemu/vfs"
 )
@@ -196,6 +197,32 @@ func TestSocketStreamAndNames(t *testing.T) {
 	}
 	if d := ls.Describe(); d.Kind != "socket" || d.Path != addr.String() {
 		t.Fatalf("describe: %+v", d)
+	}
+	tbl := fd.NewTable()
+	if _, err := tbl.Alloc(ls, fd.RightsSocket, 0); err != nil {
+		t.Fatal(err)
+	}
+	if snap := tbl.Snapshot(); len(snap) != 1 || snap[0].Record.Kind != "socket" {
+		t.Fatalf("snapshot: %+v", snap)
+	}
+	// The WASI calls' side: gathered sends, scattered and peeked receives.
+	if n, err := s.Send([][]byte{[]byte("ab"), []byte("cd")}); n != 4 || err != nil {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	loop.Run(-1)
+	if _, err := c.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Send([][]byte{[]byte("xyz")}); n != 3 || err != nil {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	loop.Run(-1)
+	b1, b2 := make([]byte, 1), make([]byte, 5)
+	if n, _, err := c.Recv([][]byte{b1, b2}, true, false); n != 3 || err != nil || string(b1)+string(b2[:2]) != "xyz" {
+		t.Fatalf("peek: %d %v %q %q", n, err, b1, b2)
+	}
+	if n, _, err := c.Recv([][]byte{b1, b2}, false, false); n != 3 || err != nil || string(b1)+string(b2[:2]) != "xyz" {
+		t.Fatalf("recv after peek: %d %v %q %q", n, err, b1, b2)
 	}
 	if err := ls.Close(); err != nil {
 		t.Fatal(err)
