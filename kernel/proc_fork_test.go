@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"dosemu/emulator"
+	"dosemu/kernel"
 )
 
 func TestForkExecWait(t *testing.T) {
@@ -69,4 +70,27 @@ func TestPipelineGuest(t *testing.T) {
 	r.wantOut(t, "consumer: 15 items, sum of squares 4960", "filter: 30 lines in, 15 out",
 		"stage 1 (c0:3) ended: exit 0", "stage 2 (c0:4) ended: exit 0", "stage 3 (c0:5) ended: exit 0")
 	t.Log(r.out.String())
+}
+
+func TestOrphansAndZombies(t *testing.T) {
+	r := newProcRig(t, 1, nil)
+	r.load(t, "proctest")
+	r.spawn(t, 0, "proctest", "orphan")
+	r.run(t)
+	r.wantOut(t, "orphan c0:3: parent now c0:1; zombie child reaped: yes, exit 5")
+	tree := kernel.PSTree([]*kernel.Kernel{r.Kernel(0)})
+	want := "c0:1 init\n├─ c0:2 proctest  exit 0\n└─ c0:3 proctest  exit 0\n   └─ c0:4 proctest  exit 5\n"
+	if tree != want {
+		t.Fatalf("tree:\n%s\nwant:\n%s", tree, want)
+	}
+}
+
+func TestKillBlockedProcess(t *testing.T) {
+	// The victim is blocked in a sleep when SIGKILL arrives; it must end
+	// at once with signal 9 (the signals test covers a spinning one).
+	r := newProcRig(t, 1, nil)
+	r.load(t, "proctest")
+	r.spawn(t, 0, "proctest", "killblocked")
+	r.run(t)
+	r.wantOut(t, "killblocked: victim: signal 9")
 }

@@ -301,6 +301,96 @@ isolation(void)
   return 0;
 }
 
+// forkloop n mib: holds mib MiB of touched memory and forks n times;
+// each child exits at once and is reaped.
+static int
+forkloop(long n, long mib)
+{
+  char *mem = malloc(mib << 20);
+  if (mib > 0 && !mem) {
+    printf("forkloop: no memory for %ld MiB\n", mib);
+    return 1;
+  }
+  for (long i = 0; i < (mib << 20); i += 4096)
+    mem[i] = (char)i;
+  for (long i = 0; i < n; i++) {
+    dosemu_gid_t pid, who;
+    int32_t st;
+    int e = dosemu_fork(&pid);
+    if (e) {
+      printf("forkloop: fork: %s\n", strerror(e));
+      return 1;
+    }
+    if (pid == 0)
+      _exit(mem ? mem[4096] & 1 : 0);
+    dosemu_wait(pid, 0, &who, &st);
+  }
+  printf("forkloop: %ld forks of %ld MiB\n", n, mib);
+  return 0;
+}
+
+// execloop n: execs itself n times.
+static int
+execloop(long n)
+{
+  if (n <= 0)
+    return 0;
+  char num[24];
+  snprintf(num, sizeof num, "%ld", n - 1);
+  char *argv[] = {"proctest", "execloop", num, 0};
+  return dosemu_execv("proctest", argv);
+}
+
+// spawnloop n: spawns and reaps n children that exit at once.
+static int
+spawnloop(long n)
+{
+  for (long i = 0; i < n; i++) {
+    dosemu_gid_t pid, who;
+    int32_t st;
+    if (spawn_self("true", &pid) != 0)
+      return 1;
+    dosemu_wait(pid, 0, &who, &st);
+  }
+  return 0;
+}
+
+// orphan: the child outlives its parent and is adopted by init; a
+// grandchild that ended is a zombie until its parent waits.
+static int
+orphan(void)
+{
+  dosemu_gid_t pid, par, me;
+  char g[24], h[24], s[32];
+  fflush(stdout);
+  dosemu_fork(&pid);
+  if (pid != 0)
+    return 0; // the parent leaves at once
+  dosemu_fork(&pid);
+  if (pid == 0)
+    _exit(5);
+  dosemu_sleep_ms(20);
+  dosemu_gid_t who;
+  int32_t st;
+  int e = dosemu_wait(pid, DOSEMU_WNOHANG, &who, &st);
+  dosemu_parent(&par);
+  dosemu_self(&me);
+  printf("orphan %s: parent now %s; zombie child reaped: %s, %s\n", dosemu_gidstr(me, g), dosemu_gidstr(par, h),
+         e == 0 && who == pid ? "yes" : "no", dosemu_statusstr(st, s, sizeof s));
+  return 0;
+}
+
+static int
+killblocked(void)
+{
+  dosemu_gid_t v;
+  spawn_self("victim", &v);
+  dosemu_sleep_ms(10);
+  dosemu_kill(v, DOSEMU_SIGKILL);
+  waitfor(v, "killblocked: victim");
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -319,6 +409,18 @@ main(int argc, char *argv[])
     return spin();
   if (!strcmp(role, "signals"))
     return signals();
+  if (!strcmp(role, "true"))
+    return 0;
+  if (!strcmp(role, "forkloop") && argc > 3)
+    return forkloop(atol(argv[2]), atol(argv[3]));
+  if (!strcmp(role, "execloop") && argc > 2)
+    return execloop(atol(argv[2]));
+  if (!strcmp(role, "spawnloop") && argc > 2)
+    return spawnloop(atol(argv[2]));
+  if (!strcmp(role, "killblocked"))
+    return killblocked();
+  if (!strcmp(role, "orphan"))
+    return orphan();
   if (!strcmp(role, "isolation"))
     return isolation();
   if (!strcmp(role, "exec"))
