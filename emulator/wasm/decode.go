@@ -27,7 +27,16 @@ type decoder struct {
 	instr   int // instruction index in the body, or -1
 	m       *Module
 	nImport int // imported functions
-	scratch []Instr
+	// Arenas shared by the whole module: instructions, br_table labels and
+	// value types are carved out of a few large chunks.
+	arena     []Instr
+	arenaHint int // next chunk size outside the code section
+	secEnd    int // absolute end of the current section
+	labels    []uint32
+	types     []ValType
+	// The first memory.init or data.drop, which needs a datacount section.
+	sawDataOp             bool
+	dataOpFn, dataOpInstr int
 }
 
 func (d *decoder) errf(format string, args ...any) *Error {
@@ -62,6 +71,12 @@ func (d *decoder) u32(what string) (uint32, error) {
 }
 
 func (d *decoder) signed(bits int, what string) (int64, error) {
+	if d.pos < len(d.buf) && d.buf[d.pos] < 0x80 {
+		// One byte: seven value bits, bit 6 the sign.
+		v := int64(d.buf[d.pos]<<1) << 56 >> 57
+		d.pos++
+		return v, nil
+	}
 	v, n, err := readSigned(d.buf[d.pos:], bits)
 	if err != nil {
 		return 0, d.wrap(err, what)
@@ -81,20 +96,6 @@ func (d *decoder) count(what string, minSize int) (uint32, error) {
 		return 0, d.errf("%s %d exceeds the remaining %d bytes", what, n, len(d.buf)-d.pos)
 	}
 	return n, nil
-}
-
-func (d *decoder) bytes(what string) ([]byte, error) {
-	n, err := d.u32(what + " length")
-	if err != nil {
-		return nil, err
-	}
-	if uint64(n) > uint64(len(d.buf)-d.pos) {
-		return nil, d.errf("%s length %d out of bounds (%d bytes remain)", what, n, len(d.buf)-d.pos)
-	}
-	b := make([]byte, n)
-	copy(b, d.buf[d.pos:])
-	d.pos += int(n)
-	return b, nil
 }
 
 func (d *decoder) name(what string) (string, error) {
@@ -239,6 +240,7 @@ func Decode(data []byte) (*Module, error) {
 		}
 		end := d.pos + int(size)
 		d.buf = data[:end]
+		d.secEnd = end
 		if d.sec != SectionCustom {
 			ord := sectionOrder[d.sec]
 			if ord <= lastOrder {
@@ -301,6 +303,7 @@ func Decode(data []byte) (*Module, error) {
 			if err2 != nil {
 				return nil, err2
 			}
+			d.arenaHint = 2*int(n) + 2
 			m.Globals = make([]Global, n)
 			for i := range m.Globals {
 				g := &m.Globals[i]
@@ -349,15 +352,11 @@ func Decode(data []byte) (*Module, error) {
 		d.sec = SectionData
 		return nil, d.errf("data count section says %d segments but the data section has %d", d.m.DataCount, len(d.m.Datas))
 	}
-	if !d.m.HasDataCount {
-		for fi := range d.m.Funcs {
-			for ii, in := range d.m.Funcs[fi].Body {
-				if in.Op == OpMemoryInit || in.Op == OpDataDrop {
-					return nil, &Error{Section: SectionCode, Func: d.nImport + fi, Instr: ii, Offset: int(d.m.Funcs[fi].Offset),
-						Msg: in.Op.String() + " requires a data count section"}
-				}
-			}
-		}
+	if !d.m.HasDataCount && d.sawDataOp {
+		fi := d.dataOpFn - d.nImport
+		in := &d.m.Funcs[fi].Body[d.dataOpInstr]
+		return nil, &Error{Section: SectionCode, Func: d.dataOpFn, Instr: d.dataOpInstr, Offset: int(d.m.Funcs[fi].Offset),
+			Msg: in.Op.String() + " requires a data count section"}
 	}
 	return d.m, nil
 }
@@ -383,7 +382,7 @@ func (d *decoder) typeSection() error {
 			if err != nil {
 				return err
 			}
-			ts := make([]ValType, c)
+			ts := d.valTypes(int(c))
 			for j := range ts {
 				if ts[j], err = d.valType("value type"); err != nil {
 					return err
@@ -475,6 +474,7 @@ func (d *decoder) elemSection() error {
 	if err != nil {
 		return err
 	}
+	d.arenaHint = 2*int(n) + 2
 	d.m.Elems = make([]Elem, n)
 	for i := range d.m.Elems {
 		e := &d.m.Elems[i]
@@ -551,6 +551,13 @@ func (d *decoder) dataSection() error {
 	if err != nil {
 		return err
 	}
+	d.arenaHint = 2*int(n) + 2
+	// One copy of the rest of the section backs every segment's Init
+	// (Go modules have tens of thousands of segments); the few header
+	// bytes in between are the price of a single allocation.
+	blob := make([]byte, len(d.buf)-d.pos)
+	copy(blob, d.buf[d.pos:])
+	base := d.pos
 	d.m.Datas = make([]Data, n)
 	for i := range d.m.Datas {
 		s := &d.m.Datas[i]
@@ -574,9 +581,16 @@ func (d *decoder) dataSection() error {
 				return err
 			}
 		}
-		if s.Init, err = d.bytes("data segment"); err != nil {
+		sz, err := d.u32("data segment length")
+		if err != nil {
 			return err
 		}
+		if uint64(sz) > uint64(len(d.buf)-d.pos) {
+			return d.errf("data segment length %d out of bounds (%d bytes remain)", sz, len(d.buf)-d.pos)
+		}
+		off := d.pos - base
+		s.Init = blob[off : off+int(sz) : off+int(sz)]
+		d.pos += int(sz)
 	}
 	return nil
 }
@@ -641,13 +655,15 @@ func (d *decoder) funcBody(f *Func) error {
 		return d.errf("function declares %d locals, more than the supported %d", total, MaxLocals)
 	}
 	if total > 0 {
-		f.Locals = make([]ValType, 0, total)
+		f.Locals = d.valTypes(int(total))
 		d.pos = start
+		k := 0
 		for g := uint32(0); g < groups; g++ {
 			c, _ := d.u32("local count")
 			t, _ := d.valType("local type")
 			for ; c > 0; c-- {
-				f.Locals = append(f.Locals, t)
+				f.Locals[k] = t
+				k++
 			}
 		}
 	}
@@ -668,13 +684,11 @@ func (d *decoder) constExpr() ([]Instr, error) {
 }
 
 // expr reads instructions up to and including the end that closes the
-// expression.
+// expression. Instructions are decoded in place into the instruction
+// arena; the result is a capacity-limited window of it, so appending to
+// one body reallocates instead of overwriting the next.
 func (d *decoder) expr(isConst bool) ([]Instr, error) {
-	// Decode into a reused scratch slice, then copy out at the exact size:
-	// the instruction count is unknown up front and guessing from the byte
-	// size over-allocates several times over.
-	body := d.scratch[:0]
-	defer func() { d.scratch = body[:0] }()
+	start := len(d.arena)
 	depth := 0
 	for {
 		if d.pos >= len(d.buf) {
@@ -683,9 +697,13 @@ func (d *decoder) expr(isConst bool) ([]Instr, error) {
 			}
 			return nil, d.errf("function body not terminated by end")
 		}
-		d.instr = len(body)
-		body = append(body, Instr{})
-		in := &body[len(body)-1]
+		if len(d.arena) == cap(d.arena) {
+			d.growArena(start)
+			start = 0
+		}
+		d.instr = len(d.arena) - start
+		d.arena = d.arena[:len(d.arena)+1]
+		in := &d.arena[len(d.arena)-1]
 		if err := d.instrAt(in); err != nil {
 			return nil, err
 		}
@@ -695,13 +713,76 @@ func (d *decoder) expr(isConst bool) ([]Instr, error) {
 		case OpEnd:
 			if depth == 0 {
 				d.instr = -1
-				out := make([]Instr, len(body))
-				copy(out, body)
-				return out, nil
+				return d.arena[start:len(d.arena):len(d.arena)], nil
 			}
 			depth--
+		case OpMemoryInit, OpDataDrop:
+			if !d.sawDataOp && !isConst {
+				d.sawDataOp = true
+				d.dataOpFn, d.dataOpInstr = d.fn, d.instr
+			}
 		}
 	}
+}
+
+// growArena starts a new instruction chunk and moves the partly decoded
+// expression arena[start:] into it. Chunks are sized from what remains of
+// the current section (about one instruction per three bytes in toolchain
+// output), so a module costs a handful of allocations rather than one per
+// function, and the unused tail of the last chunk stays small.
+func (d *decoder) growArena(start int) {
+	partial := d.arena[start:]
+	var n int
+	if d.sec == SectionCode {
+		n = (d.secEnd - d.pos) / 3
+	} else {
+		// Constant expressions: the section start guessed two
+		// instructions per item; double the guess each time it is short.
+		n = d.arenaHint
+		d.arenaHint *= 2
+	}
+	n += 2 * len(partial)
+	if n < 64 {
+		n = 64
+	}
+	chunk := make([]Instr, len(partial), n)
+	copy(chunk, partial)
+	d.arena = chunk
+}
+
+// u32s returns a capacity-limited window of n entries of the shared
+// uint32 arena (br_table labels), allocating a new chunk when it is full.
+func (d *decoder) u32s(n int) []uint32 {
+	if d.labels == nil || cap(d.labels)-len(d.labels) < n {
+		c := 2 * cap(d.labels)
+		if c < 1024 {
+			c = 1024
+		}
+		if c < n {
+			c = n
+		}
+		d.labels = make([]uint32, 0, c)
+	}
+	l := len(d.labels)
+	d.labels = d.labels[:l+n]
+	return d.labels[l : l+n : l+n]
+}
+
+// valTypes is u32s for value types (locals and signatures).
+func (d *decoder) valTypes(n int) []ValType {
+	if d.types == nil || cap(d.types)-len(d.types) < n {
+		c := 2 * cap(d.types)
+		if c < 4096 {
+			c = 4096
+		}
+		if c < n {
+			c = n
+		}
+		d.types = make([]ValType, 0, c)
+	}
+	l := len(d.types)
+	d.types = d.types[:l+n]
+	return d.types[l : l+n : l+n]
 }
 
 var unsupportedOps = map[byte]string{
@@ -756,13 +837,25 @@ func (d *decoder) instrAt(in *Instr) error {
 	case immBlock:
 		err = d.blockType(in)
 	case immLabel, immFunc, immLocal, immGlobal, immTable, immData, immElem:
-		in.Index, err = d.u32(inf.name + " immediate")
+		// Inline the one-byte case and name the immediate only on error:
+		// building the message eagerly allocated once per instruction.
+		if d.pos < len(d.buf) && d.buf[d.pos] < 0x80 {
+			in.Index = uint32(d.buf[d.pos])
+			d.pos++
+			return nil
+		}
+		v, n, err := readU32(d.buf[d.pos:])
+		if err != nil {
+			return d.wrap(err, inf.name+" immediate")
+		}
+		d.pos += n
+		in.Index = v
 	case immBrTable:
 		var n uint32
 		if n, err = d.count("br_table label count", 1); err != nil {
 			return err
 		}
-		in.Labels = make([]uint32, n)
+		in.Labels = d.u32s(int(n))
 		for i := range in.Labels {
 			if in.Labels[i], err = d.u32("br_table label"); err != nil {
 				return err
