@@ -94,3 +94,35 @@ func TestKillBlockedProcess(t *testing.T) {
 	r.run(t)
 	r.wantOut(t, "killblocked: victim: signal 9")
 }
+
+// TestCaptureChaosTransparent runs the seed's fork/exec/wait program, the
+// signals program and the isolation test with every process captured
+// and restored at every preemption (capture=1): the output must be the
+// same as without.
+func TestCaptureChaosTransparent(t *testing.T) {
+	cases := [][]string{{"forkexec"}, {"signals"}, {"proctest", "isolation"}, {"proctest", "forkloop", "5", "1"}}
+	for _, args := range cases {
+		t.Run(strings.Join(args, "-"), func(t *testing.T) {
+			outs := [2]string{}
+			for i, n := range []int{0, 1} {
+				r := newProcRig(t, 1, nil)
+				r.load(t, args[0])
+				if n > 0 {
+					kernel.ChaosCapture([]*kernel.Kernel{r.Kernel(0)}, n)
+				}
+				r.spawn(t, 0, args[0], args[1:]...)
+				r.run(t)
+				if len(r.fails) > 0 {
+					t.Fatalf("capture=%d: failures %v", n, r.fails)
+				}
+				outs[i] = r.out.String()
+				if n > 0 && !strings.Contains(r.trace.String(), `"kind":"recapture"`) && args[0] == "signals" {
+					t.Errorf("capture=1 captured nothing")
+				}
+			}
+			if outs[0] != outs[1] {
+				t.Fatalf("output changed under capture=1:\n%s\n---\n%s", outs[0], outs[1])
+			}
+		})
+	}
+}

@@ -27,8 +27,8 @@ type emuCluster struct {
 }
 
 func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) {
-	if spec.Chaos.Capture > 0 || spec.Chaos.Migrate > 0 {
-		return nil, fmt.Errorf("--chaos %s: this emulator cannot capture or migrate running processes yet", spec.Chaos.String())
+	if spec.Chaos.Migrate > 0 {
+		return nil, fmt.Errorf("--chaos %s: this emulator cannot migrate running processes yet", spec.Chaos.String())
 	}
 	computers := emulator.Uniform(spec.Computers, spec.Cores)
 	if spec.ClusterFile != "" {
@@ -124,6 +124,13 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 		return nil, err
 	}
 	e.c = c
+	if n := spec.Chaos.Capture; n > 0 {
+		var ks []*kernel.Kernel
+		for i := 0; i < c.NumComputers(); i++ {
+			ks = append(ks, c.Kernel(i))
+		}
+		kernel.ChaosCapture(ks, n)
+	}
 	return e, nil
 }
 
