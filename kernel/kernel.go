@@ -38,6 +38,12 @@
 // cluster (fd readiness hooks, a process exiting) — or when the deadline
 // passes on a virtual-time timer.
 //
+// # Process calls
+//
+// fork, exec, kill and signals, pipes (local and across computers) and
+// the process tree live in proc_*.go, signal.go and pipe*.go; each file
+// opens with its contract.
+//
 // # Concurrency
 //
 // Everything runs on the event-loop goroutine or on a guest goroutine while
@@ -263,8 +269,18 @@ func (k *Kernel) Lookup(pid int) *Process {
 // order; reaped ones included (state Dead). For summaries.
 func (k *Kernel) Records() []*Process { return append([]*Process(nil), k.records...) }
 
-// Blocked returns the processes blocked now, in the order they blocked.
-func (k *Kernel) Blocked() []*Process { return append([]*Process(nil), k.blocked...) }
+// Blocked returns the processes blocked now, in the order they blocked,
+// then the stopped ones (SIGSTOP) in pid order: none of them can run
+// until something happens, so at the end of a run they are deadlocked.
+func (k *Kernel) Blocked() []*Process {
+	out := append([]*Process(nil), k.blocked...)
+	for _, p := range k.records {
+		if p.state == Stopped {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // currentTime is the virtual time of whatever is happening on this kernel:
 // the running process's clock inside a slice, else the loop's.

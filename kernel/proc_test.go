@@ -283,3 +283,16 @@ func TestExec(t *testing.T) {
 		t.Errorf("trace lacks the exec event")
 	}
 }
+
+func TestStoppedForeverIsADeadlock(t *testing.T) {
+	r := newProcRig(t, 1, nil)
+	r.load(t, "proctest")
+	r.spawn(t, 0, "proctest", "stopforever")
+	err := r.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "deadlock") || !strings.Contains(err.Error(), "c0:3") {
+		t.Fatalf("run: %v; want a deadlock naming the stopped c0:3", err)
+	}
+	if r.Live() != 0 {
+		t.Fatalf("%d processes left alive", r.Live())
+	}
+}

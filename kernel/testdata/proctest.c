@@ -391,6 +391,17 @@ killblocked(void)
   return 0;
 }
 
+// stopforever: leaves a stopped child behind that nothing continues.
+static int
+stopforever(void)
+{
+  dosemu_gid_t s;
+  spawn_self("spin", &s);
+  dosemu_sleep_ms(2);
+  dosemu_kill(s, DOSEMU_SIGSTOP);
+  return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -419,6 +430,8 @@ main(int argc, char *argv[])
     return spawnloop(atol(argv[2]));
   if (!strcmp(role, "killblocked"))
     return killblocked();
+  if (!strcmp(role, "stopforever"))
+    return stopforever();
   if (!strcmp(role, "orphan"))
     return orphan();
   if (!strcmp(role, "isolation"))

@@ -46,7 +46,12 @@ DOSEMU_IMPORT("now") int32_t dosemu_now(int64_t *ns);
 
 /* Start program `path` (a path in the caller's file system, or the name of
  * a program given to `dosemu boot`) as a child on computer `computer`, with
- * packed argv (argv[0] included) and env. */
+ * packed argv (argv[0] included) and env. The child has its own stdin,
+ * stdout and stderr, except that it inherits my fds 0-2 that are pipe
+ * ends; an env entry "DOSEMU_FDS=0:5,1:7" instead gives it my fd 5 as its
+ * stdin and my fd 7 as its stdout (child fds 0-2 only; the entry is
+ * removed from its environment). Pipes work across computers; other
+ * files only on mine (EXDEV). */
 DOSEMU_IMPORT("spawn") int32_t dosemu_spawn(int32_t computer, const char *path, size_t path_len,
                                             const char *argv, size_t argv_len,
                                             const char *env, size_t env_len, dosemu_gid_t *child);
