@@ -13,7 +13,7 @@ import (
 // validate. Cost: linear in the output size, about one allocation per
 // doubling of the output buffer.
 func Encode(m *Module) ([]byte, error) {
-	e := &encoder{b: make([]byte, 0, 4096)}
+	e := &encoder{b: make([]byte, 0, estimateSize(m))}
 	e.b = append(e.b, 0, 'a', 's', 'm', 1, 0, 0, 0)
 	e.customs(m, SectionCustom)
 	order := [...]SectionID{SectionType, SectionImport, SectionFunction, SectionTable, SectionMemory,
@@ -25,6 +25,42 @@ func Encode(m *Module) ([]byte, error) {
 		e.customs(m, id)
 	}
 	return e.b, nil
+}
+
+// estimateSize guesses the encoded size of m so that Encode usually
+// allocates its output once. Instructions average about 2.2 bytes in
+// toolchain output once LEBs are minimal; a short guess costs one
+// regrowth, a long one unused capacity, so it aims slightly high. Cost:
+// O(functions + segments), it does not look at instructions.
+func estimateSize(m *Module) int {
+	n := 256
+	for i := range m.Types {
+		n += 3 + len(m.Types[i].Params) + len(m.Types[i].Results)
+	}
+	for i := range m.Imports {
+		n += 16 + len(m.Imports[i].Module) + len(m.Imports[i].Name)
+	}
+	for i := range m.Funcs {
+		f := &m.Funcs[i]
+		n += 12 + 2*len(f.Locals) + 9*len(f.Body)/4
+	}
+	n += 8 * (len(m.Tables) + len(m.Memories))
+	for i := range m.Globals {
+		n += 4 + 4*len(m.Globals[i].Init)
+	}
+	for i := range m.Exports {
+		n += 8 + len(m.Exports[i].Name)
+	}
+	for i := range m.Elems {
+		n += 16 + 6*len(m.Elems[i].Offset) + 3*len(m.Elems[i].Funcs) + 6*len(m.Elems[i].Exprs)
+	}
+	for i := range m.Datas {
+		n += 8 + 3*len(m.Datas[i].Offset) + len(m.Datas[i].Init)
+	}
+	for i := range m.Customs {
+		n += 12 + len(m.Customs[i].Name) + len(m.Customs[i].Data)
+	}
+	return n
 }
 
 type encoder struct {
@@ -324,79 +360,85 @@ func (e *encoder) funcBody(f *Func) error {
 	return e.end(s)
 }
 
+// expr encodes a body or constant expression. The loop keeps the output
+// slice in a local and inlines the one-byte LEB case: most instructions
+// are an opcode byte plus at most one small index.
 func (e *encoder) expr(body []Instr) error {
+	b := e.b
 	for i := range body {
-		if err := e.instr(&body[i]); err != nil {
-			return fmt.Errorf("instruction %d: %w", i, err)
+		in := &body[i]
+		op := in.Op
+		var k immKind
+		if op < 0x100 {
+			k = immTab[0][op]
+			b = append(b, byte(op))
+		} else {
+			k = op.immOf()
+			b = append(b, byte(op>>16))
+			b = appendU32(b, uint32(op&0xFFFF))
+		}
+		switch k {
+		case immNone:
+		case immLabel, immFunc, immLocal, immGlobal, immTable, immData, immElem:
+			if in.Index < 0x80 {
+				b = append(b, byte(in.Index))
+			} else {
+				b = appendU32(b, in.Index)
+			}
+		case immBlock:
+			b = appendS64(b, int64(in.Block))
+		case immMemArg:
+			b = appendU32(b, in.Align)
+			b = appendU32(b, in.Offset)
+		case immI32:
+			b = appendS64(b, int64(int32(in.Value)))
+		case immI64:
+			b = appendS64(b, int64(in.Value))
+		case immBrTable:
+			b = appendU32(b, uint32(len(in.Labels)))
+			for _, l := range in.Labels {
+				b = appendU32(b, l)
+			}
+			b = appendU32(b, in.Index)
+		case immCallIndirect, immTableInit, immTableCopy:
+			b = appendU32(b, in.Index)
+			b = appendU32(b, in.Index2)
+		case immMemLane:
+			b = appendU32(b, in.Align)
+			b = appendU32(b, in.Offset)
+			b = append(b, in.Lane)
+		case immF32:
+			v := uint32(in.Value)
+			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		case immF64:
+			b = appendU64le(b, in.Value)
+		case immV128, immShuffle:
+			b = appendU64le(b, in.Value)
+			b = appendU64le(b, in.ValueHi)
+		case immLane:
+			b = append(b, in.Lane)
+		case immSelectT:
+			b = append(b, 1, byte(in.Index))
+		case immRefType:
+			b = append(b, byte(in.Index))
+		case immMemZero:
+			b = append(b, 0)
+		case immMemInit:
+			b = appendU32(b, in.Index)
+			b = append(b, 0)
+		case immMemCopy:
+			b = append(b, 0, 0)
+		default:
+			e.b = b
+			return fmt.Errorf("instruction %d: unknown opcode %s", i, op)
 		}
 	}
+	e.b = b
 	return nil
 }
 
-func (e *encoder) instr(in *Instr) error {
-	inf := in.Op.info()
-	if inf == nil {
-		return fmt.Errorf("unknown opcode %s", in.Op)
-	}
-	if p := in.Op >> 16; p != 0 {
-		e.b = append(e.b, byte(p))
-		e.u32(uint32(in.Op & 0xFFFF))
-	} else {
-		e.b = append(e.b, byte(in.Op))
-	}
-	switch inf.imm {
-	case immNone:
-	case immBlock:
-		e.b = appendS64(e.b, int64(in.Block))
-	case immLabel, immFunc, immLocal, immGlobal, immTable, immData, immElem:
-		e.u32(in.Index)
-	case immBrTable:
-		e.u32(uint32(len(in.Labels)))
-		for _, l := range in.Labels {
-			e.u32(l)
-		}
-		e.u32(in.Index)
-	case immCallIndirect, immTableInit, immTableCopy:
-		e.u32(in.Index)
-		e.u32(in.Index2)
-	case immMemArg:
-		e.u32(in.Align)
-		e.u32(in.Offset)
-	case immMemLane:
-		e.u32(in.Align)
-		e.u32(in.Offset)
-		e.b = append(e.b, in.Lane)
-	case immI32:
-		e.b = appendS64(e.b, int64(int32(in.Value)))
-	case immI64:
-		e.b = appendS64(e.b, int64(in.Value))
-	case immF32:
-		v := uint32(in.Value)
-		e.b = append(e.b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
-	case immF64:
-		e.u64le(in.Value)
-	case immV128, immShuffle:
-		e.u64le(in.Value)
-		e.u64le(in.ValueHi)
-	case immLane:
-		e.b = append(e.b, in.Lane)
-	case immSelectT:
-		e.b = append(e.b, 1, byte(in.Index))
-	case immRefType:
-		e.b = append(e.b, byte(in.Index))
-	case immMemZero:
-		e.b = append(e.b, 0)
-	case immMemInit:
-		e.u32(in.Index)
-		e.b = append(e.b, 0)
-	case immMemCopy:
-		e.b = append(e.b, 0, 0)
-	}
-	return nil
-}
-
-func (e *encoder) u64le(v uint64) {
-	e.b = append(e.b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+func appendU64le(b []byte, v uint64) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
 }
 
 // anchorsCustom reports whether a custom section is placed after section

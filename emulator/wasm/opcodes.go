@@ -56,6 +56,44 @@ type opInfo struct {
 	lanes   uint8 // lane count for lane immediates
 }
 
+// immInvalid marks opcodes outside the feature set in immTab.
+const immInvalid immKind = 0xFF
+
+// immTab holds each opcode's immediate kind, one byte per opcode (plain,
+// 0xFC, 0xFD), so the codec's per-instruction dispatch touches a 768-byte
+// table instead of the 70-byte opInfo records.
+var immTab [3][256]immKind
+
+func init() {
+	for p, tab := range [3]*[256]opInfo{&opsPlain, &opsFC, &opsFD} {
+		for i := range tab {
+			if tab[i].name == "" {
+				immTab[p][i] = immInvalid
+			} else {
+				immTab[p][i] = tab[i].imm
+			}
+		}
+	}
+}
+
+// immOf returns op's immediate kind, or immInvalid. O(1), no allocation.
+func (op Opcode) immOf() immKind {
+	p := 0
+	switch op >> 16 {
+	case 0:
+	case PrefixFC:
+		p = 1
+	case PrefixFD:
+		p = 2
+	default:
+		return immInvalid
+	}
+	if op&0xFFFF > 0xFF {
+		return immInvalid
+	}
+	return immTab[p][op&0xFF]
+}
+
 // info returns the description of op, or nil if op is not a WebAssembly
 // 2.0 instruction. Lookup is an array index: O(1), no allocation.
 func (op Opcode) info() *opInfo {
