@@ -92,7 +92,8 @@ func (t *Thread) Capture(ctx context.Context) (*Capture, error) {
 			}
 		}
 	}
-	if m := t.mod.Memory(); m != nil {
+	if pi.hasMem {
+		m := t.mod.Memory()
 		b, ok := m.Read(0, m.Size())
 		if !ok {
 			return nil, fmt.Errorf("cpu: capture %s: reading %d bytes of memory failed", t.prog.name, m.Size())
@@ -169,11 +170,11 @@ func (p *Program) Restore(ctx context.Context, c *Capture, cfg ThreadConfig) (*T
 		_ = t.Close()
 		return nil, fmt.Errorf("cpu: restore %s: %w", p.name, err)
 	}
-	m := t.mod.Memory()
 	switch {
-	case m == nil && len(c.Memory) > 0:
+	case !pi.hasMem && len(c.Memory) > 0:
 		return fail(fmt.Errorf("capture has %d bytes of memory, program has no memory", len(c.Memory)))
-	case m != nil:
+	case pi.hasMem:
+		m := t.mod.Memory()
 		if len(c.Memory)%pageSize != 0 {
 			return fail(fmt.Errorf("captured memory of %d bytes is not whole pages", len(c.Memory)))
 		}

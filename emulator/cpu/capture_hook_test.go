@@ -2,6 +2,8 @@ package cpu
 
 import "context"
 
+// The spec harness's capture-everywhere mode moves each suspended thread
+// through bytes into a fresh instance.
 func init() {
 	specCaptureRestore = func(ctx context.Context, th *Thread, cfg ThreadConfig) (*Thread, error) {
 		c, err := th.Capture(ctx)

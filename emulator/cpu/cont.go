@@ -51,6 +51,7 @@ type progInst struct {
 	frames   map[uint32]FrameLayout
 	globals  []GlobalSlot
 	hasStart bool
+	hasMem   bool
 	srcSize  int
 	outSize  int
 	sites    int
@@ -88,7 +89,7 @@ func instrumentBytes(bin []byte) ([]byte, *progInst, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding the instrumented module: %w", err)
 	}
-	return out, &progInst{frames: rw.Frames, globals: rw.Globals, hasStart: rw.HasStart,
+	return out, &progInst{frames: rw.Frames, globals: rw.Globals, hasStart: rw.HasStart, hasMem: rw.HasMemory,
 		srcSize: len(bin), outSize: len(out), sites: rw.Sites}, nil
 }
 

@@ -194,6 +194,8 @@ type Rewrite struct {
 	// HasStart says the module had a start function, now exported as
 	// "__dosemu_start" for the runtime to call on a fresh start only.
 	HasStart bool
+	// HasMemory says the module defines or imports a linear memory.
+	HasMemory bool
 	// Sites counts the suspension sites (calls and fuel checks).
 	Sites int
 	// Instrumented counts the functions that may suspend; Leaves those
@@ -372,6 +374,10 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 		name := exportGlobal + strconv.FormatUint(uint64(idx), 10)
 		m.Exports = append(m.Exports, wasm.Export{Name: name, Kind: wasm.ExternGlobal, Index: idx})
 		rw.Globals = append(rw.Globals, GlobalSlot{Index: idx, Type: g.Type.Type, Name: name})
+	}
+	rw.HasMemory = len(m.Memories) > 0
+	for _, im := range m.Imports {
+		rw.HasMemory = rw.HasMemory || im.Kind == wasm.ExternMemory
 	}
 	rw.Module = m
 	return rw, nil
