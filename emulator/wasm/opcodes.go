@@ -64,16 +64,74 @@ const immInvalid immKind = 0xFF
 // table instead of the 70-byte opInfo records.
 var immTab [3][256]immKind
 
+// opSig is the part of opInfo the type checker needs for every
+// instruction, packed into 12 bytes so the whole table (9 KiB) stays in
+// the first-level cache; opInfo with its name and slices is ten times
+// larger and is read only for the rarer cases.
+type opSig struct {
+	imm   immKind
+	flags uint8
+	nin   uint8
+	nout  uint8
+	in    [3]ValType
+	out   [3]ValType
+	align uint8
+	lanes uint8
+}
+
+const (
+	sigValid   = 1 << iota // an instruction of the feature set
+	sigFixed               // stack effect is in[:nin] -> out[:nout]
+	sigSpecial             // checker.special must look at it
+)
+
+var sigTab [3][256]opSig
+
 func init() {
 	for p, tab := range [3]*[256]opInfo{&opsPlain, &opsFC, &opsFD} {
 		for i := range tab {
-			if tab[i].name == "" {
+			inf := &tab[i]
+			if inf.name == "" {
 				immTab[p][i] = immInvalid
-			} else {
-				immTab[p][i] = tab[i].imm
+				continue
+			}
+			immTab[p][i] = inf.imm
+			sg := &sigTab[p][i]
+			sg.imm, sg.align, sg.lanes = inf.imm, inf.align, inf.lanes
+			sg.flags = sigValid
+			switch inf.imm {
+			case immMemInit, immData, immTableInit, immElem, immTableCopy, immTable:
+				sg.flags |= sigSpecial
+			}
+			if inf.special {
+				sg.flags |= sigSpecial
+			} else if len(inf.in) <= len(sg.in) && len(inf.out) <= len(sg.out) {
+				sg.flags |= sigFixed
+				sg.nin, sg.nout = uint8(len(inf.in)), uint8(len(inf.out))
+				copy(sg.in[:], inf.in)
+				copy(sg.out[:], inf.out)
 			}
 		}
 	}
+}
+
+// sig returns op's packed signature; sig(op).flags&sigValid == 0 for
+// opcodes outside the feature set.
+func (op Opcode) sig() *opSig {
+	p := 0
+	switch op >> 16 {
+	case 0:
+	case PrefixFC:
+		p = 1
+	case PrefixFD:
+		p = 2
+	default:
+		return &sigTab[0][0xFF] // never valid: 0xFF is not an opcode
+	}
+	if op&0xFFFF > 0xFF {
+		return &sigTab[0][0xFF]
+	}
+	return &sigTab[p][op&0xFF]
 }
 
 // immOf returns op's immediate kind, or immInvalid. O(1), no allocation.

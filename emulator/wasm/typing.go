@@ -181,6 +181,8 @@ type checker struct {
 	ctrls    []Frame
 	rec      *FuncTyping
 	valNodes []int32
+	cstack   []ValType  // constant-expression stack
+	st       StackState // handed to visitors; kept here so it is not allocated per function
 }
 
 func newChecker(m *Module) *checker {
@@ -387,7 +389,7 @@ func (c *checker) function(funcIdx uint32, visit Visitor) error {
 		c.rec.Points = make([]Point, len(f.Body))
 		c.rec.nodes = c.rec.nodes[:0]
 	}
-	st := StackState{}
+	st := &c.st
 	for i := range f.Body {
 		in := &f.Body[i]
 		if len(c.ctrls) == 0 {
@@ -403,7 +405,7 @@ func (c *checker) function(funcIdx uint32, visit Visitor) error {
 		}
 		if visit != nil {
 			st.Vals, st.Frames = c.vals, c.ctrls
-			if err := visit(i, in, &st); err != nil {
+			if err := visit(i, in, st); err != nil {
 				return err
 			}
 		}
@@ -446,24 +448,24 @@ func (c *checker) dataCount() uint32 {
 }
 
 func (c *checker) instr(i int, in *Instr) error {
-	inf := in.Op.info()
-	if inf == nil {
+	sg := in.Op.sig()
+	if sg.flags&sigValid == 0 {
 		return errf("unknown opcode")
 	}
-	switch inf.imm {
+	switch sg.imm {
 	case immMemArg, immMemLane:
 		if err := c.memory(in.Op); err != nil {
 			return err
 		}
-		if in.Align > uint32(inf.align) {
-			return errf("alignment must not be larger than natural (2^%d > %d bytes)", in.Align, 1<<inf.align)
+		if in.Align > uint32(sg.align) {
+			return errf("alignment must not be larger than natural (2^%d > %d bytes)", in.Align, 1<<sg.align)
 		}
-		if inf.imm == immMemLane && in.Lane >= inf.lanes {
-			return errf("invalid lane index %d (max %d)", in.Lane, inf.lanes-1)
+		if sg.imm == immMemLane && in.Lane >= sg.lanes {
+			return errf("invalid lane index %d (max %d)", in.Lane, sg.lanes-1)
 		}
 	case immLane:
-		if in.Lane >= inf.lanes {
-			return errf("invalid lane index %d (max %d)", in.Lane, inf.lanes-1)
+		if in.Lane >= sg.lanes {
+			return errf("invalid lane index %d (max %d)", in.Lane, sg.lanes-1)
 		}
 	case immShuffle:
 		b := in.V128Bytes()
@@ -477,12 +479,45 @@ func (c *checker) instr(i int, in *Instr) error {
 			return err
 		}
 	}
-	if !inf.special {
+	if sg.flags&sigFixed != 0 {
+		// Fast path: the operands are all there with exactly the wanted
+		// types. Anything else (too few values, Unknown in unreachable
+		// code, a mismatch) takes the general path, which also words
+		// the error.
+		n := int(sg.nin)
+		base := len(c.vals) - n
+		if c.rec == nil && base >= c.ctrls[len(c.ctrls)-1].Height {
+			ok := true
+			for k := 0; k < n; k++ {
+				if c.vals[base+k] != sg.in[k] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				c.vals = append(c.vals[:base], sg.out[:sg.nout]...)
+				if sg.flags&sigSpecial == 0 {
+					return nil
+				}
+				return c.special(i, in)
+			}
+		}
+		if err := c.popAll(sg.in[:n]); err != nil {
+			return err
+		}
+		c.pushAll(sg.out[:sg.nout])
+		if sg.flags&sigSpecial == 0 {
+			return nil
+		}
+		return c.special(i, in)
+	}
+	if sg.flags&sigSpecial == 0 {
+		// A fixed signature too long for opSig.
+		inf := in.Op.info()
 		if err := c.popAll(inf.in); err != nil {
 			return err
 		}
 		c.pushAll(inf.out)
-		return c.special(i, in)
 	}
 	return c.special(i, in)
 }

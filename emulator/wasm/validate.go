@@ -162,7 +162,10 @@ func checkLimits(l Limits, bound uint64, what string) error {
 // As in WebAssembly 2.0 (and wazero), global.get may only read imported
 // immutable globals.
 func (c *checker) constExpr(expr []Instr, want ValType) error {
-	var stack []ValType
+	// The stack is reused across expressions: Go modules have tens of
+	// thousands of data segments, each with an offset expression.
+	stack := c.cstack[:0]
+	defer func() { c.cstack = stack[:0] }()
 	if len(expr) == 0 || expr[len(expr)-1].Op != OpEnd {
 		return fmt.Errorf("constant expression must end with end")
 	}
@@ -206,7 +209,7 @@ func (c *checker) constExpr(expr []Instr, want ValType) error {
 		}
 	}
 	if len(stack) != 1 || stack[0] != want {
-		return fmt.Errorf("type mismatch: constant expression yields %v, want [%s]", stack, want)
+		return fmt.Errorf("type mismatch: constant expression yields %v, want [%s]", append([]ValType(nil), stack...), want)
 	}
 	return nil
 }
