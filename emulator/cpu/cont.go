@@ -260,13 +260,19 @@ func hostFunc(i int) api.GoFunction {
 			cs.frames = append(cs.frames, Frame{Func: api.DecodeU32(stack[0]), Site: api.DecodeU32(stack[1])})
 		})
 	case impSaveI32, impSaveI64, impSaveF32, impSaveF64, impSaveFuncref, impSaveExternref:
+		// 32-bit values arrive with undefined upper bits; compiled code
+		// may rely on them being zero when the value comes back.
+		mask := ^uint64(0)
+		if i == impSaveI32 || i == impSaveF32 {
+			mask = math.MaxUint32
+		}
 		return api.GoFunc(func(ctx context.Context, stack []uint64) {
 			_, cs := contOf(ctx, name)
 			if len(cs.frames) == 0 {
 				panic(fmt.Errorf("cpu: %s before save_frame", name))
 			}
 			f := &cs.frames[len(cs.frames)-1]
-			f.Values = append(f.Values, stack[0])
+			f.Values = append(f.Values, stack[0]&mask)
 		})
 	case impLoadFrame:
 		return api.GoFunc(func(ctx context.Context, stack []uint64) {
@@ -284,6 +290,10 @@ func hostFunc(i int) api.GoFunction {
 			stack[0] = api.EncodeU32(f.Site)
 		})
 	case impLoadI32, impLoadI64, impLoadF32, impLoadF64, impLoadFuncref, impLoadExternref:
+		mask := ^uint64(0)
+		if i == impLoadI32 || i == impLoadF32 {
+			mask = math.MaxUint32 // a capture from elsewhere may carry junk
+		}
 		return api.GoFunc(func(ctx context.Context, stack []uint64) {
 			_, cs := contOf(ctx, name)
 			if cs.next == 0 {
@@ -293,7 +303,7 @@ func hostFunc(i int) api.GoFunction {
 			if cs.val >= len(f.Values) {
 				panic(fmt.Errorf("cpu: rewind: frame of function %d has %d values, more requested", f.Func, len(f.Values)))
 			}
-			stack[0] = f.Values[cs.val]
+			stack[0] = f.Values[cs.val] & mask
 			cs.val++
 		})
 	case impResumeFuel:

@@ -160,6 +160,10 @@ type specRunner struct {
 	all        []*specInstance
 	counts     specCounts
 	failReport int
+	// exhausting is set during assert_exhaustion: the stack only grows,
+	// so capturing at every preemption would cost time quadratic in its
+	// depth; those commands capture at exponentially spaced runs.
+	exhausting bool
 }
 
 // specInstance is a module instance of the script. Its thread may be
@@ -265,7 +269,9 @@ func (r *specRunner) command(ctx context.Context, cmds []specCommand, i int) {
 			r.rejected(ctx, c)
 			return
 		}
+		r.exhausting = c.Type == "assert_exhaustion"
 		_, err := r.act(ctx, c.Action)
+		r.exhausting = false
 		if err == nil {
 			r.fail(c, "%s(%s): returned, want trap %q", c.Action.Field, argsString(c.Action.Args), c.Text)
 			return
@@ -359,7 +365,7 @@ func (r *specRunner) instantiate(ctx context.Context, file, as string) (*specIns
 	}
 	in := &specInstance{th: th, cfg: cfg, name: as, linked: as != ""}
 	for _, imp := range p.Compiled().ImportedFunctions() {
-		if m, _, _ := imp.Import(); m != "spectest" {
+		if m, _, _ := imp.Import(); m != "spectest" && m != cpuModule {
 			in.linked = true
 		}
 	}
@@ -436,7 +442,7 @@ func (r *specRunner) act(ctx context.Context, a *specAction) ([]uint64, error) {
 			return nil, specTrap{s.Err}
 		case Preempted, Blocked, Unwound:
 			r.counts.preempts++
-			if r.mode == specCaptureEverywhere && !in.linked {
+			if r.mode == specCaptureEverywhere && !in.linked && (!r.exhausting || runs&(runs-1) == 0) {
 				th, err := specCaptureRestore(ctx, in.th, in.cfg)
 				if err != nil {
 					return nil, fmt.Errorf("capture+restore in %s: %v", a.Field, err)
