@@ -22,6 +22,62 @@
 // heap: each memory reserves its maximum size of address space once (capped
 // by ThreadConfig.MemoryLimit), so its base address never moves and growth
 // beyond the limit is refused (memory.grow answers -1).
+//
+// # The rewrite (instrument*.go, cont.go, capture.go)
+//
+// Load decodes and validates the module, rewrites it, and compiles the
+// result. The rewrite adds two exported mutable globals, __dosemu_fuel (i64:
+// the budget of the current run) and __dosemu_state (i32: 0 normal, 1
+// unwinding, 2 rewinding), imports a few functions of the host module
+// "dosemu_cpu" (yield, typed save/load of one value, frame headers), exports
+// every mutable global as __dosemu_g<index>, and turns the start section
+// into the export __dosemu_start, run only on a fresh start. The name
+// section is dropped (function indices shift). Nothing is ever written to
+// linear memory: the guest's memory stays exactly what it wrote.
+//
+// Fuel. Counts are static: a function is charged on entry for all its
+// instructions outside loops, and each loop iteration for its body outside
+// nested loops (end and else are free). So fuel used, the guest's virtual
+// CPU time, is an over-approximation of instructions executed (an early
+// return still pays the whole function) but depends only on the module,
+// inputs and budget: the same budget preempts at the same place. Checks sit
+// at loop headers and at entries of functions that call, so no loop or
+// recursion runs unchecked; a function without loops or calls (a leaf) is
+// only charged. When the budget runs out in a function or loop that calls,
+// the guest calls dosemu_cpu.yield, which parks the goroutine (Run returns
+// Preempted, the next Run refills and returns); in a call-free loop it
+// unwinds instead (a host call in a loop spoils wazero's register
+// allocation), and the next Run rewinds.
+//
+// Continuations. Every function with a loop or a call may suspend; its
+// suspension sites are import calls, calls of functions that may suspend
+// (call_indirect by signature), and its fuel checks, numbered in program
+// order. Each block body containing sites is wrapped in one empty block
+// per site-holding item, and before each item the operand stack of the
+// frame is cut into locals (the values below and the inputs), so nothing
+// lives on the operand stack across a site and a forward br_table can reach
+// any item. After a site the state is tested; when unwinding the function
+// saves its site number and all its locals through dosemu_cpu imports and
+// returns. On rewind the runtime sets the budget very negative, so every
+// function entry and loop header takes its slow path, where the rewinding
+// test lives: the function reloads its locals, and each level dispatches
+// to the item holding the target site (restored locals make if arms and
+// call_indirect targets what they were). The innermost site ends the
+// rewind; an import is then called again with the same arguments (restart
+// semantics). The normal path pays one test per site-holding block entry
+// and one per suspendable call.
+//
+// Capture = program hash + entry + linear memory + the module's own
+// mutable globals + frames (function, site, raw values) + fuel left.
+// Tables are not captured (run-time table changes are lost on restore);
+// a non-null funcref held in a frame makes Restore refuse the capture.
+// Restore instantiates afresh (no start function), grows and overwrites
+// memory, sets globals, and rewinds on the first Run.
+//
+// Costs (2-core host, see BenchmarkGuestRatio): fuel + continuations slow
+// call-heavy code most (recursive fib ≈2.0×, the Go guest ≈2.4×) and loops
+// least (1.05–1.2×); modules grow ≈1.8×. A save or load is one wasm→Go
+// call (≈50 ns).
 package cpu
 
 import (
