@@ -704,8 +704,10 @@ func (d *decoder) expr(isConst bool) ([]Instr, error) {
 		d.instr = len(d.arena) - start
 		d.arena = d.arena[:len(d.arena)+1]
 		in := &d.arena[len(d.arena)-1]
-		if err := d.instrAt(in); err != nil {
-			return nil, err
+		if !d.fastInstr(in) {
+			if err := d.instrAt(in); err != nil {
+				return nil, err
+			}
 		}
 		switch in.Op {
 		case OpBlock, OpLoop, OpIf:
@@ -783,6 +785,52 @@ func (d *decoder) valTypes(n int) []ValType {
 	l := len(d.types)
 	d.types = d.types[:l+n]
 	return d.types[l : l+n : l+n]
+}
+
+// fastInstr decodes the common shapes inline — a plain opcode with no
+// immediate, one one-byte index or constant, a one-byte memarg pair, or
+// an inline block type — and reports false, consuming nothing, for
+// everything else (prefixed and invalid opcodes, multi-byte LEBs), which
+// instrAt then decodes and checks in full. Most instructions in
+// toolchain output take this path.
+func (d *decoder) fastInstr(in *Instr) bool {
+	p, buf := d.pos, d.buf
+	if p+1 >= len(buf) {
+		return false
+	}
+	op := buf[p]
+	x := buf[p+1]
+	switch immTab[0][op] {
+	case immNone:
+		in.Op = Opcode(op)
+		d.pos = p + 1
+		return true
+	case immLabel, immFunc, immLocal, immGlobal, immTable:
+		if x < 0x80 {
+			in.Op, in.Index = Opcode(op), uint32(x)
+			d.pos = p + 2
+			return true
+		}
+	case immI32, immI64:
+		if x < 0x80 {
+			in.Op, in.Value = Opcode(op), uint64(int64(x<<1)<<56>>57)
+			d.pos = p + 2
+			return true
+		}
+	case immMemArg:
+		if x < 0x40 && p+2 < len(buf) && buf[p+2] < 0x80 {
+			in.Op, in.Align, in.Offset = Opcode(op), uint32(x), uint32(buf[p+2])
+			d.pos = p + 3
+			return true
+		}
+	case immBlock:
+		if x == 0x40 || ValType(x).Valid() {
+			in.Op, in.Block = Opcode(op), BlockType(int64(x)-0x80)
+			d.pos = p + 2
+			return true
+		}
+	}
+	return false
 }
 
 var unsupportedOps = map[byte]string{
