@@ -122,6 +122,12 @@ type Config struct {
 	// (after SetupFDs's preopens), so guests reach /net/<computer>/...,
 	// /proc and the mounts by absolute path.
 	RootDir bool
+	// Chaos injects transparent faults (capture round trips, migrations)
+	// at preemptions; see Chaos. The zero value injects nothing.
+	Chaos Chaos
+	// BalanceMode is the strategy of the migrations the balancer's
+	// proposals start (the zero value is stop-and-copy).
+	BalanceMode MigrateMode
 }
 
 // NewEngine creates a guest engine with dosemu's host modules registered,
@@ -154,6 +160,7 @@ type Cluster struct {
 	net      *net.Network
 	files    []*files
 	running  bool // inside Run: remote waits must not step the loop
+	chaos    chaosState
 }
 
 // New builds a cluster: its computers with their kernels and init
@@ -229,6 +236,12 @@ func New(cfg Config) (*Cluster, error) {
 	if err := c.setupFiles(); err != nil {
 		c.Close()
 		return nil, err
+	}
+	if cfg.Chaos.On() {
+		if err := c.SetChaos(cfg.Chaos); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	if cfg.Tracer.Enabled() {
 		for _, k := range c.kernels {
