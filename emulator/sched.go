@@ -150,9 +150,12 @@ func (c *Cluster) armBalance() {
 	c.sch.balanceEv = c.loop.After(period, c.balance)
 }
 
-// balance runs one balancing round. No migration mechanism is wired to
-// the kernel yet, so each proposed move is recorded in the trace
-// ("balance", applied false) rather than carried out.
+// balance runs one balancing round. Each proposed move starts a
+// migration (Config.BalanceMode) and is recorded as one "balance" event:
+// at the outcome, with applied true when the process moved, or at once,
+// with applied false and the error, when the migration could not start
+// (the process is busy migrating, gone, or not between slices) or was
+// aborted.
 func (c *Cluster) balance() {
 	c.sch.balanceEv = nil
 	if c.Live() == 0 {
@@ -160,14 +163,22 @@ func (c *Cluster) balance() {
 	}
 	now := c.loop.Now()
 	for _, m := range c.sch.balancer.Balance(now, c.Loads()) {
-		if m.From < 0 || m.From >= len(c.kernels) || m.To < 0 || m.To >= len(c.kernels) {
+		if m.From < 0 || m.From >= len(c.kernels) || m.To < 0 || m.To >= len(c.kernels) || m.From == m.To {
 			continue
 		}
-		if c.cfg.Tracer.Enabled() {
-			from := c.kernels[m.From].Name()
-			c.cfg.Tracer.Emit(trace.Event{T: now, Computer: from, CPU: -1, PID: m.PID, Kind: "balance", Fields: map[string]any{
-				"balancer": c.sch.balancer.Name(), "to": c.kernels[m.To].Name(), "applied": false,
-			}})
+		from, to, pid := c.kernels[m.From], c.kernels[m.To], m.PID
+		record := func(err error) {
+			if !c.cfg.Tracer.Enabled() {
+				return
+			}
+			f := map[string]any{"balancer": c.sch.balancer.Name(), "to": to.Name(), "applied": err == nil}
+			if err != nil {
+				f["error"] = oneLine(err)
+			}
+			c.cfg.Tracer.Emit(trace.Event{T: c.loop.Now(), Computer: from.Name(), CPU: -1, PID: pid, Kind: "balance", Fields: f})
+		}
+		if err := from.Migrate(pid, m.To, c.cfg.BalanceMode, kernel.MigrateOptions{Done: record}); err != nil {
+			record(err)
 		}
 	}
 	if c.loop.Len() > 0 {

@@ -70,15 +70,19 @@ func (c *Cluster) Summary() Summary {
 	}
 	spans := map[string][]span{}
 	spawned := map[string]int{}
+	// A migrated process is in the records of every computer it reached;
+	// it is listed once, under the computer it is on (or ended on).
+	listed := map[*kernel.Process]bool{}
 	for _, k := range c.kernels {
 		ks := k.Stats()
 		kc := k.Config()
 		cs := ComputerSummary{Name: k.Name(), Cores: kc.Cores, Speed: kc.Speed, Busy: ks.Busy,
 			Switches: ks.Switches, Spawned: ks.Spawned, PeakMemory: ks.PeakMem, PeakProcs: ks.PeakProcs}
 		for _, p := range k.Records() {
-			if p.Program() == nil {
+			if p.Program() == nil || p.Kernel() != k || listed[p] {
 				continue
 			}
+			listed[p] = true
 			st := p.Stats()
 			ps := ProcessSummary{GID: p.GID(), Program: p.Name(), State: p.State().String(),
 				CPUTime: st.CPUTime, Switches: st.Switches, Syscalls: st.Syscalls,

@@ -29,7 +29,9 @@ type clusterSpec struct {
 	// plugin failed and round-robin took over (guests keep running).
 	PolicyFault func(computer string, err error)
 	Chaos       chaosSpec
-	Tracer      *trace.Tracer
+	// Migrations are --migrate plans, already syntax-checked.
+	Migrations []string
+	Tracer     *trace.Tracer
 	// Net is the network flags (--net, --faults, --latency, ...).
 	Net netFlags
 	// Dirs are preopened in every process (dosemu run's --dir).
@@ -189,8 +191,9 @@ func boot(ctx context.Context, o *bootOptions, stdout, stderr io.Writer) int {
 		Computers: o.Computers, Cores: o.Cores,
 		ClusterFile: o.ClusterFile, PlanFile: o.PlanFile,
 		Quantum: o.Quantum, Seed: o.Seed, Sched: o.Sched, Chaos: o.Chaos,
-		Net:    o.Net,
-		Mounts: o.Mounts, RootDir: true,
+		Migrations: o.Migrations,
+		Net:        o.Net,
+		Mounts:     o.Mounts, RootDir: true,
 		Tracer:      tr,
 		Output:      pre.Write,
 		Ended:       pre.CloseProcess,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"dosemu/emulator"
@@ -27,8 +28,9 @@ type emuCluster struct {
 }
 
 func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) {
-	if spec.Chaos.Migrate > 0 {
-		return nil, fmt.Errorf("--chaos %s: this emulator cannot migrate running processes yet", spec.Chaos.String())
+	chaos, err := chaosConfig(spec.Chaos)
+	if err != nil {
+		return nil, err
 	}
 	computers := emulator.Uniform(spec.Computers, spec.Cores)
 	if spec.ClusterFile != "" {
@@ -98,6 +100,7 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 			}
 		},
 		Seed:     spec.Seed,
+		Chaos:    chaos,
 		Tracer:   spec.Tracer,
 		SetupFDs: setup,
 		Output: func(g emulator.GID, prog string, stream int, data []byte) {
@@ -124,14 +127,33 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 		return nil, err
 	}
 	e.c = c
-	if n := spec.Chaos.Capture; n > 0 {
-		var ks []*kernel.Kernel
-		for i := 0; i < c.NumComputers(); i++ {
-			ks = append(ks, c.Kernel(i))
+	for _, s := range spec.Migrations {
+		m, err := emulator.ParseMigratePlan(s)
+		if err == nil {
+			err = c.PlanMigration(m)
 		}
-		kernel.ChaosCapture(ks, n)
+		if err != nil {
+			e.Close(ctx)
+			return nil, fmt.Errorf("--migrate: %w", err)
+		}
 	}
 	return e, nil
+}
+
+// chaosConfig turns --chaos into the emulator's Chaos (post-copy unless
+// mode= says otherwise). Capture goes through the emulator's round trip,
+// which serializes each capture and decodes it before restoring, so a
+// capture=N run also checks the binary form.
+func chaosConfig(cs chaosSpec) (emulator.Chaos, error) {
+	ch := emulator.Chaos{Capture: cs.Capture, Migrate: cs.Migrate, Mode: kernel.PostCopy}
+	if cs.Mode != "" {
+		m, err := kernel.ParseMigrateMode(cs.Mode)
+		if err != nil {
+			return ch, fmt.Errorf("--chaos: %w", err)
+		}
+		ch.Mode = m
+	}
+	return ch, nil
 }
 
 func readPlan(path string) (*emulator.Plan, error) {
@@ -223,7 +245,16 @@ func (e *emuCluster) SpawnPlan() error {
 	return err
 }
 
-func (e *emuCluster) Run(ctx context.Context) error { return e.c.Run(ctx) }
+// Run runs the cluster; a chaos turn that failed (a capture or a
+// migration that could not even start for a reason other than "busy") is
+// a bug in dosemu's transparency and fails the run, one line each.
+func (e *emuCluster) Run(ctx context.Context) error {
+	err := e.c.Run(ctx)
+	if errs := e.c.ChaosStats().Errors; err == nil && len(errs) > 0 {
+		err = fmt.Errorf("chaos: %s", strings.Join(errs, "; "))
+	}
+	return err
+}
 
 func (e *emuCluster) PSTree() string {
 	var ks []*kernel.Kernel

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"dosemu/emulator"
+	"dosemu/kernel"
 	"dosemu/kernel/sched"
 	"dosemu/kernel/sched/plugin"
 )
@@ -28,15 +30,17 @@ func usagef(format string, args ...any) error {
 // errHelp asks for the usage on stdout and a zero exit.
 var errHelp = errors.New("help requested")
 
-// chaosSpec is the value of --chaos: a comma-separated list of key=N.
+// chaosSpec is the value of --chaos: a comma-separated list of key=value.
 type chaosSpec struct {
-	// Capture: capture and restore every process at every Nth preemption
-	// (0 = off).
+	// Capture: capture, serialize and restore every process at every Nth
+	// preemption (0 = off).
 	Capture int
-	// Migrate: move every process to a random computer every Nth
-	// preemption (0 = off). Parsed now so that plans and scripts written
-	// for it are accepted; the migration machinery gives it meaning.
+	// Migrate: move every process to a random other computer at every Nth
+	// preemption (0 = off), with strategy Mode.
 	Migrate int
+	// Mode is the migration strategy, "mode=stopcopy|precopy|postcopy";
+	// empty means postcopy, as in --migrate plans.
+	Mode string
 }
 
 func (c *chaosSpec) String() string {
@@ -50,19 +54,30 @@ func (c *chaosSpec) String() string {
 	if c.Migrate > 0 {
 		parts = append(parts, "migrate="+strconv.Itoa(c.Migrate))
 	}
+	if c.Mode != "" {
+		parts = append(parts, "mode="+c.Mode)
+	}
 	return strings.Join(parts, ",")
 }
 
-// Set parses "capture=N" or "capture=N,migrate=M". Repeating the flag
-// merges the settings.
+// Set parses "capture=N", "migrate=N" and "mode=M", comma-separated
+// ("capture=3,migrate=5,mode=precopy"). Repeating the flag merges the
+// settings.
 func (c *chaosSpec) Set(s string) error {
 	if s == "" {
-		return errors.New("empty; want capture=N")
+		return errors.New("empty; want capture=N, migrate=N or mode=stopcopy|precopy|postcopy")
 	}
 	for _, part := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return fmt.Errorf("%q is not key=N (want capture=N)", part)
+			return fmt.Errorf("%q is not key=N (want capture=N, migrate=N or mode=M)", part)
+		}
+		if k == "mode" {
+			if _, err := kernel.ParseMigrateMode(v); err != nil {
+				return fmt.Errorf("mode=%q: %v", v, err)
+			}
+			c.Mode = v
+			continue
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -74,9 +89,26 @@ func (c *chaosSpec) Set(s string) error {
 		case "migrate":
 			c.Migrate = n
 		default:
-			return fmt.Errorf("unknown chaos %q (known: capture, migrate)", k)
+			return fmt.Errorf("unknown chaos %q (known: capture, migrate, mode)", k)
 		}
 	}
+	return nil
+}
+
+// migrateList is the value of repeated --migrate flags, each checked
+// when given ("at=50ms pid=c0:3 to=c2 mode=postcopy").
+type migrateList []string
+
+func (m *migrateList) String() string { return strings.Join(*m, "; ") }
+
+// Set checks the plan's syntax; computers and processes are checked when
+// the cluster exists (a plan naming a process that is not there at its
+// time is reported then).
+func (m *migrateList) Set(s string) error {
+	if _, err := emulator.ParseMigratePlan(s); err != nil {
+		return err
+	}
+	*m = append(*m, s)
 	return nil
 }
 
@@ -179,6 +211,7 @@ type bootOptions struct {
 	TraceFile   string
 	Perfetto    string
 	Chaos       chaosSpec
+	Migrations  migrateList
 	Net         netFlags
 	Mounts      mountList
 	Programs    []string
@@ -210,8 +243,16 @@ type runOptions struct {
 	TraceFile string
 	Perfetto  string
 	Chaos     chaosSpec
-	Program   string
-	Args      []string
+	// Computers is --computers (0 means 1): the program runs on c0, the
+	// others are there for --chaos migrate to move it to.
+	Computers int
+	// CheckpointAt and CheckpointTo are --checkpoint-at and
+	// --checkpoint-to: stop the program at the first point it can be
+	// captured at or after that virtual time and write it to the file.
+	CheckpointAt time.Duration
+	CheckpointTo string
+	Program      string
+	Args         []string
 }
 
 // Defaults. The quantum is virtual time: 1 ms is 1,000,000 guest
@@ -246,7 +287,14 @@ flags:
   --trace FILE      write the trace as JSON Lines (doc/trace.md)
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
   --ps              print the process tree (parents, children, how each ended) at the end
-  --chaos capture=N capture and restore every process at every Nth preemption
+  --chaos capture=N capture, serialize and restore every process at every
+                    Nth preemption (never changes a program's output)
+  --chaos migrate=N[,mode=M]  move every process to a random other computer
+                    at every Nth preemption; M is stopcopy, precopy or
+                    postcopy (default postcopy)
+  --migrate PLAN    a scripted migration, e.g. 'at=50ms pid=c0:3 to=c2
+                    mode=postcopy' (repeatable; fail=prepare|mem|commit
+                    injects a failure of the destination at that phase)
   --mount C:/PATH=HOSTDIR   mount a host directory on computer C (watched)
   --mount C:/PATH=S:/PATH   mount computer S's PATH on computer C
                     (repeatable; every computer also sees /net/<computer>/
@@ -266,7 +314,16 @@ flags:
   --seed S          seed for every random choice (default 1)
   --trace FILE      write the trace as JSON Lines
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
-  --chaos capture=N capture and restore the process at every Nth preemption
+  --chaos capture=N capture, serialize and restore the process at every Nth
+                    preemption (never changes its output)
+  --chaos migrate=N[,mode=M]  move it to a random other computer at every
+                    Nth preemption (needs --computers 2 or more)
+  --computers N     computers in the cluster; the program starts on c0
+                    (default 1)
+  --checkpoint-at D stop the program at virtual time D (at its first
+                    preemption or blocking call from then on) ...
+  --checkpoint-to FILE  ... and write it to FILE; dosemu restore FILE
+                    resumes it
 `
 
 const mainUsage = `usage: dosemu COMMAND [flags] ...
@@ -274,6 +331,7 @@ const mainUsage = `usage: dosemu COMMAND [flags] ...
 commands:
   boot   boot a cluster and run programs on it (dosemu boot --help)
   run    run one program like wasmtime run (dosemu run --help)
+  restore resume a program written by run --checkpoint-to (dosemu restore --help)
 `
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -373,6 +431,7 @@ func parseBoot(args []string) (*bootOptions, error) {
 	fs.StringVar(&o.Perfetto, "perfetto", "", "")
 	fs.BoolVar(&o.PS, "ps", false, "")
 	fs.Var(&o.Chaos, "chaos", "")
+	fs.Var(&o.Migrations, "migrate", "")
 	fs.Var(&o.Mounts, "mount", "")
 	o.Net.register(fs)
 	pos, err := parseInterleaved(fs, args)
@@ -449,6 +508,9 @@ func parseRun(args []string) (*runOptions, error) {
 	fs.StringVar(&o.TraceFile, "trace", "", "")
 	fs.StringVar(&o.Perfetto, "perfetto", "", "")
 	fs.Var(&o.Chaos, "chaos", "")
+	fs.IntVar(&o.Computers, "computers", o.Computers, "")
+	fs.Var(durationFlag{&o.CheckpointAt}, "checkpoint-at", "")
+	fs.StringVar(&o.CheckpointTo, "checkpoint-to", "", "")
 	// As with wasmtime, flags end at the program: everything after it is
 	// the guest's, even if it looks like a flag.
 	if err := fs.Parse(args); err != nil {
@@ -468,7 +530,32 @@ func parseRun(args []string) (*runOptions, error) {
 	if o.TraceFile != "" && o.TraceFile == o.Perfetto {
 		return nil, usagef("dosemu run: --trace and --perfetto both write %q", o.TraceFile)
 	}
+	if o.Computers < 0 || o.Computers > maxComputers {
+		return nil, usagef("dosemu run: --computers %d: want 1..%d", o.Computers, maxComputers)
+	}
+	if (o.CheckpointTo == "") != (o.CheckpointAt == 0) {
+		return nil, usagef("dosemu run: --checkpoint-at and --checkpoint-to go together")
+	}
 	return o, nil
+}
+
+// durationFlag parses a positive Go duration of virtual time ("50ms").
+type durationFlag struct{ v *time.Duration }
+
+func (d durationFlag) String() string {
+	if d.v == nil {
+		return ""
+	}
+	return d.v.String()
+}
+
+func (d durationFlag) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return fmt.Errorf("%q is not a positive duration like 50ms", v)
+	}
+	*d.v = x
+	return nil
 }
 
 func schedNames() string { return strings.Join(sched.Names(), ", ") }

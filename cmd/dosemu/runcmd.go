@@ -28,7 +28,7 @@ func runOne(ctx context.Context, o *runOptions, stdout, stderr io.Writer) int {
 	var mu sync.Mutex
 	var failure string
 	spec := clusterSpec{
-		Computers: 1, Cores: 1,
+		Computers: max(o.Computers, 1), Cores: 1,
 		Quantum: o.Quantum, Seed: o.Seed, Chaos: o.Chaos,
 		Tracer: tr,
 		Dirs:   o.Dirs,
