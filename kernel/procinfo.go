@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 
+	"dosemu/emulator/cpu"
 	"dosemu/kernel/fd"
 	"dosemu/kernel/procfs"
 )
@@ -79,16 +80,31 @@ func (p *Process) layout() []procfs.Region {
 		return uint64(uint32(g.Get())), true
 	}
 	base, okBase := glob("__global_base")
-	if !okBase {
-		base = 1024
-	}
 	dataEnd, okData := glob("__data_end")
 	heap, okHeap := glob("__heap_base")
 	sp, okSP := glob("__stack_pointer")
-	if okData {
+	// Most modules export none of those symbols; the module's own data
+	// segments and initial stack pointer then tell the same story.
+	var static cpu.Layout
+	okStatic := false
+	if p.prog != nil {
+		if l, err := p.prog.Layout(); err == nil {
+			static, okStatic = l, true
+		}
+	}
+	if !okBase {
+		base = 1024
+		if okStatic && static.DataEnd > 0 {
+			base = static.DataStart
+		}
+	}
+	switch {
+	case okData:
 		rs = append(rs, procfs.Region{Name: "data", Start: base, End: dataEnd, Known: true, Note: "static data (data segments, bss)"})
-	} else {
-		rs = append(rs, procfs.Region{Name: "data", Note: "module does not export __data_end"})
+	case okStatic && static.DataEnd > static.DataStart:
+		rs = append(rs, procfs.Region{Name: "data", Start: static.DataStart, End: static.DataEnd, Known: true, Note: "initialised by the module's data segments"})
+	default:
+		rs = append(rs, procfs.Region{Name: "data", Note: "module has no active data segments"})
 	}
 	switch {
 	case okData && okHeap && heap >= dataEnd:
@@ -97,15 +113,26 @@ func (p *Process) layout() []procfs.Region {
 			note += fmt.Sprintf("; __stack_pointer %#x", sp)
 		}
 		rs = append(rs, procfs.Region{Name: "stack", Start: dataEnd, End: heap, Known: true, Note: note})
+	case okStatic && static.StackKnown:
+		// The stack grows down from its initial top to whatever lies
+		// below it: the data (stack after data) or address 0 (stack first).
+		low := uint64(0)
+		if static.DataEnd <= static.StackTop {
+			low = static.DataEnd
+		}
+		rs = append(rs, procfs.Region{Name: "stack", Start: low, End: static.StackTop, Known: true, Note: "grows down from the initial stack pointer"})
 	case okSP:
 		rs = append(rs, procfs.Region{Name: "stack", Note: fmt.Sprintf("__stack_pointer %#x", sp)})
 	default:
-		rs = append(rs, procfs.Region{Name: "stack", Note: "module exports neither __heap_base nor __stack_pointer"})
+		rs = append(rs, procfs.Region{Name: "stack", Note: "module has no stack pointer global"})
 	}
-	if okHeap && heap <= mem {
+	switch {
+	case okHeap && heap <= mem:
 		rs = append(rs, procfs.Region{Name: "heap", Start: heap, End: mem, Known: true, Note: "from __heap_base to the end of memory (memory.grow extends it)"})
-	} else {
-		rs = append(rs, procfs.Region{Name: "heap", Note: "module does not export __heap_base"})
+	case okStatic && static.HeapStart <= mem:
+		rs = append(rs, procfs.Region{Name: "heap", Start: static.HeapStart, End: mem, Known: true, Note: "above data and stack to the end of memory (memory.grow extends it)"})
+	default:
+		rs = append(rs, procfs.Region{Name: "heap", Note: "unknown"})
 	}
 	rs = append(rs, procfs.Region{Name: "memory", Start: 0, End: mem, Known: true, Note: "linear memory"})
 	return rs

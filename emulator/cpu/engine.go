@@ -187,6 +187,13 @@ type Program struct {
 	// inst is the rewriter's per-program state; nil for plain programs.
 	inst instrumentation
 
+	// src is the module as given to Load, kept for Layout (decoded only
+	// when someone asks, e.g. a read of /proc/<pid>/maps).
+	src        []byte
+	layoutOnce sync.Once
+	layout     Layout
+	layoutErr  error
+
 	mu      sync.Mutex
 	threads int // live threads, for reporting what sharing saves
 }
@@ -234,6 +241,7 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Program, 
 		codeSize: len(code),
 		machine:  max(machine, 0),
 		inst:     inst,
+		src:      append([]byte(nil), wasm...),
 	}
 	e.programs[sum] = p
 	return p, nil
