@@ -2,6 +2,8 @@
 //
 //	dosemu boot [flags] PROG.wasm...        a cluster; prefixed output; a summary
 //	dosemu run  [flags] PROG.wasm [ARGS...] one program, like wasmtime run
+//	dosemu checkpoint --at D -o FILE PROG.wasm [ARGS...]  run, then write it to FILE at D
+//	dosemu restore FILE                     continue a checkpointed program
 //
 // Exit status: 0 when every guest exited 0; 1 when a guest failed to load,
 // trapped, was killed or exited non-zero, or dosemu itself failed (a trace
@@ -62,6 +64,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		return runOne(ctx, o, stdout, stderr)
+	case "checkpoint":
+		o, err := parseCheckpoint(args[1:])
+		if code, done := reportParse(err, checkpointUsage, stdout, stderr); done {
+			return code
+		}
+		return runOne(ctx, o, stdout, stderr)
+	case "restore":
+		o, err := parseRestore(args[1:])
+		if code, done := reportParse(err, restoreUsage, stdout, stderr); done {
+			return code
+		}
+		return restoreOne(ctx, o, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, mainUsage)
 		return exitOK

@@ -320,8 +320,8 @@ flags:
                     Nth preemption (needs --computers 2 or more)
   --computers N     computers in the cluster; the program starts on c0
                     (default 1)
-  --checkpoint-at D stop the program at virtual time D (at its first
-                    preemption or blocking call from then on) ...
+  --checkpoint-at D stop the program at its first preemption at or after
+                    virtual time D ...
   --checkpoint-to FILE  ... and write it to FILE; dosemu restore FILE
                     resumes it
 `
@@ -330,8 +330,9 @@ const mainUsage = `usage: dosemu COMMAND [flags] ...
 
 commands:
   boot   boot a cluster and run programs on it (dosemu boot --help)
-  run    run one program like wasmtime run (dosemu run --help)
-  restore resume a program written by run --checkpoint-to (dosemu restore --help)
+  run        run one program like wasmtime run (dosemu run --help)
+  checkpoint run one program and write it to a file at a virtual time
+  restore    continue a checkpointed program (dosemu restore --help)
 `
 
 func newFlagSet(name string) *flag.FlagSet {

@@ -62,7 +62,14 @@ func runOne(ctx context.Context, o *runOptions, stdout, stderr io.Writer) int {
 	// argv[0] is the file name, as wasmtime passes it.
 	argv := append([]string{filepath.Base(o.Program)}, o.Args...)
 	env := append([]string{}, o.Env...)
-	if _, err := c.Spawn(0, name, argv, env); err != nil {
+	gid, err := c.Spawn(0, name, argv, env)
+	if err != nil {
+		finishTrace()
+		fmt.Fprintf(stderr, "dosemu run: %s: %v\n", o.Program, oneLine(err))
+		return exitFailed
+	}
+	ck, err := startCheckpoint(c, gid, o, wasm)
+	if err != nil {
 		finishTrace()
 		fmt.Fprintf(stderr, "dosemu run: %s: %v\n", o.Program, oneLine(err))
 		return exitFailed
@@ -80,6 +87,9 @@ func runOne(ctx context.Context, o *runOptions, stdout, stderr io.Writer) int {
 	if runErr != nil {
 		fmt.Fprintf(stderr, "dosemu run: %v\n", oneLine(runErr))
 		return exitFailed
+	}
+	if code, done := ck.finish(stderr); done {
+		return code
 	}
 	if len(s.Procs) != 1 {
 		fmt.Fprintf(stderr, "dosemu run: %s: expected one process, the cluster reports %d\n", o.Program, len(s.Procs))
