@@ -1,0 +1,118 @@
+package main
+
+// The WASI test suite under chaos: every test program must pass exactly as
+// it does without (same exit code, same stdout and stderr as the suite's
+// specification says), while dosemu captures it at every preemption or
+// moves it between computers.
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// suiteUnder runs every suite test with extra `dosemu run` flags.
+func suiteUnder(t *testing.T, flags ...string) {
+	dir := wasiSuite(t)
+	for _, suite := range []string{"c", "assemblyscript"} {
+		sdir := filepath.Join(dir, "tests", suite, "testsuite", "wasm32-wasip1")
+		wasms, _ := filepath.Glob(filepath.Join(sdir, "*.wasm"))
+		if len(wasms) == 0 {
+			t.Fatalf("suite %s: no tests in %s", suite, sdir)
+		}
+		sort.Strings(wasms)
+		for _, w := range wasms {
+			name := strings.TrimSuffix(filepath.Base(w), ".wasm")
+			t.Run(suite+"/"+name, func(t *testing.T) {
+				if why, ok := suiteExceptions[suite+"/"+name]; ok {
+					t.Skip("exception: " + why)
+				}
+				runSuiteCaseWith(t, sdir, name, flags)
+			})
+		}
+	}
+}
+
+// runSuiteCaseWith is runSuiteCase with flags added to `dosemu run`.
+func runSuiteCaseWith(t *testing.T, sdir, name string, flags []string) {
+	var sp suiteSpec
+	if b, err := os.ReadFile(filepath.Join(sdir, name+".json")); err == nil {
+		if err := json.Unmarshal(b, &sp); err != nil {
+			t.Fatalf("%s.json: %v", name, err)
+		}
+	}
+	args := append([]string{"run"}, flags...)
+	keys := make([]string, 0, len(sp.Env))
+	for k := range sp.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--env", k+"="+sp.Env[k])
+	}
+	if sp.Root != nil {
+		root := t.TempDir()
+		if err := copySuiteTree(filepath.Join(sdir, *sp.Root), root); err != nil {
+			t.Fatalf("copying root %s: %v", *sp.Root, err)
+		}
+		args = append(args, "--dir", root+"::/")
+	}
+	args = append(args, filepath.Join(sdir, name+".wasm"))
+	args = append(args, sp.Args...)
+	code, stdout, stderr := dosemu(t, args...)
+	if code != sp.ExitCode {
+		t.Errorf("%v: exit code %d, want %d\nstdout: %s\nstderr: %s", flags, code, sp.ExitCode, stdout, stderr)
+	}
+	if sp.Stdout != nil && stdout != *sp.Stdout {
+		t.Errorf("%v: stdout %q, want %q", flags, stdout, *sp.Stdout)
+	}
+	if sp.Stderr != nil && stderr != *sp.Stderr {
+		t.Errorf("%v: stderr %q, want %q", flags, stderr, *sp.Stderr)
+	}
+}
+
+// TestWASISuiteUnderChaosCapture: `dosemu run --chaos capture=1` with the
+// shortest quantum (1us), so that even these short programs are captured,
+// serialized and restored a few dozen times each.
+func TestWASISuiteUnderChaosCapture(t *testing.T) {
+	suiteUnder(t, "--quantum", "1us", "--chaos", "capture=1")
+}
+
+// TestWASISuiteUnderChaosMigrate: every suite program on a 3-computer
+// cluster, moved at every 2nd preemption (1us quantum). By default one
+// strategy, post-copy (the one with the most moving parts: demand
+// fetches and background pushes); DOSEMU_FULL_MATRIX=1 runs all three
+// strategies with migrate=1 and migrate=3.
+func TestWASISuiteUnderChaosMigrate(t *testing.T) {
+	type cfg struct{ n, mode string }
+	cfgs := []cfg{{"2", "postcopy"}}
+	if os.Getenv("DOSEMU_FULL_MATRIX") == "1" {
+		cfgs = nil
+		for _, m := range []string{"stopcopy", "precopy", "postcopy"} {
+			for _, n := range []string{"1", "3"} {
+				cfgs = append(cfgs, cfg{n, m})
+			}
+		}
+	}
+	for _, c := range cfgs {
+		t.Run(c.mode+"-"+c.n, func(t *testing.T) {
+			suiteUnder(t, "--computers", "3", "--quantum", "1us", "--chaos", "migrate="+c.n+",mode="+c.mode)
+		})
+	}
+}
+
+// TestRunChaosMigrateOutputsMatch: a guest whose output depends on all of
+// its memory prints the same on one computer as when moved around three
+// in each strategy, through the command line.
+func TestRunChaosMigrateOutputsMatch(t *testing.T) {
+	_, want, _ := dosemu(t, "run", "--quantum", "100us", guest("bench/stream"), "2", "3")
+	for _, mode := range []string{"stopcopy", "precopy", "postcopy"} {
+		code, got, errs := dosemu(t, "run", "--computers", "3", "--quantum", "100us", "--chaos", "migrate=2,mode="+mode, guest("bench/stream"), "2", "3")
+		if code != 0 || got != want {
+			t.Errorf("%s: exit %d, stdout %q (want %q), stderr %q", mode, code, got, want, errs)
+		}
+	}
+}
