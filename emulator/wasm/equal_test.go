@@ -22,16 +22,31 @@ func diffModules(a, b *Module) string {
 		}
 		for k := range fa.Body {
 			x, y := fa.Body[k], fb.Body[k]
-			if !slices.Equal(x.Labels, y.Labels) {
-				return fmt.Sprintf("defined function %d instr %d: br_table labels %v vs %v", i, k, x.Labels, y.Labels)
-			}
-			if x.Op != y.Op || x.Index != y.Index || x.Index2 != y.Index2 || x.Align != y.Align || x.Offset != y.Offset ||
-				x.Lane != y.Lane || x.Block != y.Block || x.Value != y.Value || x.ValueHi != y.ValueHi {
+			if !sameInstr(x, y) {
 				return fmt.Sprintf("defined function %d instr %d: %+v vs %+v", i, k, x, y)
 			}
 		}
 	}
+	// Data segments too: Go guests have tens of thousands, which go-cmp
+	// takes tens of seconds to walk.
+	if len(a.Datas) != len(b.Datas) {
+		return fmt.Sprintf("data segment count %d vs %d", len(a.Datas), len(b.Datas))
+	}
+	for i := range a.Datas {
+		da, db := &a.Datas[i], &b.Datas[i]
+		if da.Mode != db.Mode || da.Memory != db.Memory || da.Form != db.Form || !slices.Equal(da.Init, db.Init) ||
+			!slices.EqualFunc(da.Offset, db.Offset, sameInstr) {
+			return fmt.Sprintf("data segment %d: %v", i, cmp.Diff(da, db, cmpOpts...))
+		}
+	}
 	ca, cb := *a, *b
 	ca.Funcs, cb.Funcs = nil, nil
+	ca.Datas, cb.Datas = nil, nil
 	return cmp.Diff(&ca, &cb, cmpOpts...)
+}
+
+// sameInstr compares every field of two instructions, labels included.
+func sameInstr(x, y Instr) bool {
+	return x.Op == y.Op && x.Index == y.Index && x.Index2 == y.Index2 && x.Align == y.Align && x.Offset == y.Offset &&
+		x.Lane == y.Lane && x.Block == y.Block && x.Value == y.Value && x.ValueHi == y.ValueHi && slices.Equal(x.Labels, y.Labels)
 }
