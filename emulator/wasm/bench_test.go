@@ -100,3 +100,24 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkIRFloor allocates and fills as many Instrs as decoding each
+// module produces, doing no parsing at all: the cost of the IR itself
+// (zeroing, first touch, garbage collection), which bounds Decode's
+// throughput from above. MB/s is of the module, to compare with
+// BenchmarkDecode.
+func BenchmarkIRFloor(b *testing.B) {
+	benchEach(b, func(b *testing.B, _ []byte, m *Module) {
+		n := 0
+		for i := range m.Funcs {
+			n += len(m.Funcs[i].Body)
+		}
+		for i := range m.Datas {
+			n += len(m.Datas[i].Offset)
+		}
+		ir := make([]Instr, n)
+		for k := range ir {
+			ir[k].Op, ir[k].Index = OpLocalGet, uint32(k)
+		}
+	})
+}
