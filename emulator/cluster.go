@@ -237,7 +237,7 @@ func New(cfg Config) (*Cluster, error) {
 		c.Close()
 		return nil, err
 	}
-	if cfg.Chaos.On() {
+	if cfg.Chaos != (Chaos{}) {
 		if err := c.SetChaos(cfg.Chaos); err != nil {
 			c.Close()
 			return nil, err
