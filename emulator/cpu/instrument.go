@@ -114,6 +114,12 @@ type modInfo struct {
 	funcTypes []uint32 // original function index -> type index
 	globTypes []wasm.ValType
 	instr     []bool // original function index -> may suspend
+	// leafCost maps an original function index to the static charge of a
+	// leaf that its direct callers pay for it (0: not such a leaf). A leaf
+	// is charged by its caller so that it touches no global; a leaf that
+	// may be reached otherwise (exported, in a table, ref.func, start)
+	// charges itself on entry instead, and its callers do not.
+	leafCost []int
 	suspType  []bool // type index -> a call_indirect of it may suspend
 	impType   []bool // type index -> an import has this signature
 	imp       [numImps]uint32
@@ -267,6 +273,15 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 			}
 		}
 	}
+	mi.leafCost = make([]int, len(mi.funcTypes))
+	taken := addressTaken(m)
+	for i := range m.Funcs {
+		f := int(mi.nImp) + i
+		if mi.instr[f] || taken[uint32(f)] {
+			continue
+		}
+		mi.leafCost[f] = leafCharge(m.Funcs[i].Body)
+	}
 	// call_indirect is resolved by signature: it may suspend if any
 	// function of a structurally equal type may (or a foreign table could
 	// hold anything).
@@ -309,7 +324,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 		orig := mi.nImp + uint32(i)
 		nidx := mi.remapFunc(orig)
 		if !mi.instr[orig] {
-			newFuncs[i] = mi.leaf(f)
+			newFuncs[i] = mi.leaf(f, mi.leafCost[orig] == 0)
 			rw.Leaves++
 			continue
 		}
@@ -391,20 +406,68 @@ func (mi *modInfo) remapExpr(x []wasm.Instr) {
 	}
 }
 
-// leaf charges a function that never suspends for its whole body on entry.
-func (mi *modInfo) leaf(f *wasm.Func) wasm.Func {
+// leafCharge is the static charge of a leaf body: every instruction but
+// end and else. It is at least 1 (the final end is free, but a body holds
+// nothing else only when empty, and an empty leaf still costs its call).
+func leafCharge(body []wasm.Instr) int {
 	n := 0
-	for _, in := range f.Body {
+	for _, in := range body {
 		if in.Op != wasm.OpEnd && in.Op != wasm.OpElse {
 			n++
 		}
 	}
+	return max(n, 1)
+}
+
+// addressTaken lists the functions reachable other than by a direct call
+// from a defined function: exports, table elements, ref.func anywhere, and
+// the start function.
+func addressTaken(m *wasm.Module) map[uint32]bool {
+	t := map[uint32]bool{}
+	for _, e := range m.Exports {
+		if e.Kind == wasm.ExternFunc {
+			t[e.Index] = true
+		}
+	}
+	if m.HasStart {
+		t[m.Start] = true
+	}
+	refs := func(x []wasm.Instr) {
+		for i := range x {
+			if x[i].Op == wasm.OpRefFunc {
+				t[x[i].Index] = true
+			}
+		}
+	}
+	for i := range m.Elems {
+		for _, f := range m.Elems[i].Funcs {
+			t[f] = true
+		}
+		for _, x := range m.Elems[i].Exprs {
+			refs(x)
+		}
+	}
+	for i := range m.Globals {
+		refs(m.Globals[i].Init)
+	}
+	for i := range m.Funcs {
+		refs(m.Funcs[i].Body)
+	}
+	return t
+}
+
+// leaf copies a function that never suspends. If self is set it charges
+// itself for its whole body on entry; otherwise its callers pay for it
+// (see modInfo.leafCost), so it runs exactly as written.
+func (mi *modInfo) leaf(f *wasm.Func, self bool) wasm.Func {
 	body := make([]wasm.Instr, 0, len(f.Body)+4)
-	body = append(body,
-		wasm.Instr{Op: wasm.OpGlobalGet, Index: mi.fuelG},
-		wasm.Instr{Op: wasm.OpI64Const, Value: uint64(n)},
-		wasm.Instr{Op: wasm.OpI64Sub},
-		wasm.Instr{Op: wasm.OpGlobalSet, Index: mi.fuelG})
+	if self {
+		body = append(body,
+			wasm.Instr{Op: wasm.OpGlobalGet, Index: mi.fuelG},
+			wasm.Instr{Op: wasm.OpI64Const, Value: uint64(leafCharge(f.Body))},
+			wasm.Instr{Op: wasm.OpI64Sub},
+			wasm.Instr{Op: wasm.OpGlobalSet, Index: mi.fuelG})
+	}
 	for _, in := range f.Body {
 		if in.Op == wasm.OpRefFunc || in.Op == wasm.OpCall {
 			in.Index = mi.remapFunc(in.Index)

@@ -141,6 +141,9 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 		case wasm.OpCall, wasm.OpCallIndirect:
 			e := elem{i: i}
 			r.hasCall = true
+			if in.Op == wasm.OpCall && int(in.Index) < len(r.mi.leafCost) {
+				*charge += r.mi.leafCost[in.Index]
+			}
 			if !isDead {
 				site, imp, ind := r.mi.callKind(in)
 				if site {
