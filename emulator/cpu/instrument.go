@@ -120,11 +120,11 @@ type modInfo struct {
 	// may be reached otherwise (exported, in a table, ref.func, start)
 	// charges itself on entry instead, and its callers do not.
 	leafCost []int
-	suspType  []bool // type index -> a call_indirect of it may suspend
-	impType   []bool // type index -> an import has this signature
-	imp       [numImps]uint32
-	fuelG     uint32
-	stateG    uint32
+	suspType []bool // type index -> a call_indirect of it may suspend
+	impType  []bool // type index -> an import has this signature
+	imp      [numImps]uint32
+	fuelG    uint32
+	stateG   uint32
 }
 
 // remapFunc maps an original function index to its index after the host
