@@ -27,11 +27,12 @@ type zdtmCase struct {
 	// (sleepers, short ones): chaos has no turn with them at preemptions,
 	// and the test only checks that it leaves them alone.
 	idle bool
-	// vary matches the parts of the output that report virtual time: a
-	// migration takes virtual time (the process is frozen while its
-	// state crosses the network), so a guest that prints how long it took
-	// legitimately prints another number. They are masked before
-	// comparing; everything else must match byte for byte.
+	// vary matches the parts of the output that report virtual time or
+	// the computer: a migration takes virtual time (the process is frozen
+	// while its state crosses the network), so a guest that prints how
+	// long it took legitimately prints another number, and one that asks
+	// dosemu which computer it is on is told the truth. They are masked
+	// before comparing; everything else must match byte for byte.
 	vary *regexp.Regexp
 }
 
@@ -42,7 +43,7 @@ var zdtmGuests = []zdtmCase{
 	{name: "hello", idle: true},
 	{name: "spin", args: []string{"spin", "3000000"}},
 	{name: "primes", idle: true},
-	{name: "goinfo", args: []string{"goinfo", "30000"}, quantum: 1_000_000, vary: regexp.MustCompile(`took [0-9.]+ ms`)},
+	{name: "goinfo", args: []string{"goinfo", "30000"}, quantum: 1_000_000, vary: regexp.MustCompile(`took [0-9.]+ ms|on computer c[0-9]+ \([0-9]+ of`)},
 	{name: "alice", args: []string{"alice", "2"}, idle: true},
 	{name: "bob", args: []string{"bob", "2"}, idle: true},
 	{name: "driver", args: []string{"driver", "2"}, load: []string{"alice", "bob"}, idle: true},
@@ -69,7 +70,12 @@ const zdtmQuantum = 200_000
 
 // zdtmRun runs one guest on c0 of an n-computer cluster and returns its
 // output (every process's, prefixed with its global id and stream), the
-// exit code of the first process, and the chaos counters.
+// exit code of the first process, and the chaos counters. With one
+// computer the output is in the order it was written; with more, it is
+// grouped per process and stream (each group in write order): processes
+// moved to other computers run in parallel with the rest, so how lines of
+// different processes interleave legitimately changes, while what each
+// process writes must not.
 func zdtmRun(t *testing.T, c zdtmCase, computers int, seed uint64, ch Chaos) (string, int, ChaosStats) {
 	t.Helper()
 	q := c.quantum
@@ -86,6 +92,16 @@ func zdtmRun(t *testing.T, c zdtmCase, computers int, seed uint64, ch Chaos) (st
 			t.Fatal(err)
 		}
 	}
+	streams := map[string]*strings.Builder{}
+	if computers > 1 {
+		r.Cluster.cfg.Output = func(g GID, prog string, stream int, data []byte) {
+			k := fmt.Sprintf("[%s %s %d]", g, prog, stream)
+			if streams[k] == nil {
+				streams[k] = &strings.Builder{}
+			}
+			streams[k].Write(data)
+		}
+	}
 	g, err := r.Spawn(0, base, c.args, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +113,20 @@ func zdtmRun(t *testing.T, c zdtmCase, computers int, seed uint64, ch Chaos) (st
 	if len(st.Errors) > 0 {
 		t.Fatalf("%s under %s: chaos errors: %v", c.name, ch, st.Errors)
 	}
-	return r.out.String(), r.proc(t, g).ExitCode, st
+	out := r.out.String()
+	if computers > 1 {
+		keys := make([]string, 0, len(streams))
+		for k := range streams {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s\n%s\n", k, streams[k].String())
+		}
+		out = b.String()
+	}
+	return out, r.proc(t, g).ExitCode, st
 }
 
 // TestChaosCaptureKeepsOutput: every guest prints exactly what it prints
