@@ -319,6 +319,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 
 	rw := &Rewrite{Frames: map[uint32]FrameLayout{}}
 	newFuncs := make([]wasm.Func, len(m.Funcs))
+	sc := &rewriteScratch{}
 	for i := range m.Funcs {
 		f := &m.Funcs[i]
 		orig := mi.nImp + uint32(i)
@@ -328,7 +329,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 			rw.Leaves++
 			continue
 		}
-		r := &funcRewriter{mi: mi, fidx: nidx, ft: m.Types[f.TypeIdx], body: f.Body}
+		r := &funcRewriter{mi: mi, fidx: nidx, ft: m.Types[f.TypeIdx], body: f.Body, sc: sc}
 		nf, layout, err := r.rewrite(f)
 		if err != nil {
 			return nil, err

@@ -73,6 +73,7 @@ type funcRewriter struct {
 	depth   int
 	labels  []int
 	hasCall bool
+	sc      *rewriteScratch // buffers shared by the module's functions
 }
 
 func (r *funcRewriter) errf(i int, format string, args ...any) error {
@@ -83,12 +84,12 @@ func (r *funcRewriter) errf(i int, format string, args ...any) error {
 // current block (which it leaves at *pos). loopCharge accumulates the count
 // of the innermost enclosing loop body or, outside loops, the entry charge.
 func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error) {
-	var seq []elem
+	base := len(r.sc.stk)
 	for *pos < len(r.body) {
 		i := *pos
 		in := &r.body[i]
 		if in.Op == wasm.OpEnd || in.Op == wasm.OpElse {
-			return seq, nil
+			return r.sc.seal(base), nil
 		}
 		frame, reach := r.st.frame()
 		isDead := dead || !reach
@@ -135,7 +136,7 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 			}
 			b.hasCalls = seqHasCalls(b.then) || seqHasCalls(b.els)
 			e.blk = b
-			seq = append(seq, e)
+			r.sc.stk = append(r.sc.stk, e)
 			*pos++ // past the end
 			continue
 		case wasm.OpCall, wasm.OpCallIndirect:
@@ -156,12 +157,12 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 			if err := r.st.step(in); err != nil {
 				return nil, r.errf(i, "%v", err)
 			}
-			seq = append(seq, e)
+			r.sc.stk = append(r.sc.stk, e)
 		default:
 			if err := r.st.step(in); err != nil {
 				return nil, r.errf(i, "%v", err)
 			}
-			seq = append(seq, elem{i: i})
+			r.sc.stk = append(r.sc.stk, elem{i: i})
 		}
 		*pos = i + 1
 	}
@@ -556,6 +557,10 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.st = stackTracker{m: r.mi.m, funcs: r.mi.funcTypes, globs: r.mi.globTypes, locals: r.locals}
 	r.st.ctrls = []ctrlFrame{{op: wasm.OpBlock, results: r.ft.Results}}
 	r.next = 1
+	if r.sc == nil {
+		r.sc = &rewriteScratch{}
+	}
+	r.sc.reset(len(r.body))
 	pos := 0
 	top, err := r.parseSeq(&pos, &r.entry, false)
 	if err != nil {
@@ -569,7 +574,7 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.fuelL = r.siteL + 1
 	r.locals = append(r.locals, wasm.I32, wasm.I64)
 
-	r.out = make([]wasm.Instr, 0, len(r.body)+len(r.body)/2+64)
+	r.out = r.sc.out[:0]
 	r.depth = 0
 	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty) // $unwind, absolute label 0
 	r.emitBlock(wasm.OpBlock, r.mi.resultBlockType(r.ft.Results))
@@ -592,18 +597,27 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.emit(wasm.OpEnd)
 
 	// Fill in the restore code now that every local is known.
-	var restore []wasm.Instr
+	restore := r.sc.restore[:0]
 	for _, l := range saved {
 		restore = r.loadLocal(restore, l)
 	}
-	final := make([]wasm.Instr, 0, len(r.out)+len(restore))
-	for _, in := range r.out {
-		if in.Op == opRestorePlaceholder {
-			final = append(final, restore...)
-			continue
+	r.sc.restore = restore
+	r.sc.out = r.out
+	n := len(r.out)
+	for k := range r.out {
+		if r.out[k].Op == opRestorePlaceholder {
+			n += len(restore) - 1
 		}
-		final = append(final, in)
 	}
+	final := make([]wasm.Instr, 0, n)
+	rest := r.out
+	for k := 0; k < len(rest); k++ {
+		if rest[k].Op == opRestorePlaceholder {
+			final = append(append(final, rest[:k]...), restore...)
+			rest, k = rest[k+1:], -1
+		}
+	}
+	final = append(final, rest...)
 	layout := make([]wasm.ValType, len(saved))
 	for k, l := range saved {
 		layout[k] = r.locals[l]

@@ -1,0 +1,48 @@
+package cpu
+
+import "dosemu/emulator/wasm"
+
+// rewriteScratch holds the buffers the rewrite of one function needs only
+// while it runs. One scratch serves every function of a module in turn, so
+// a module's rewrite allocates them about once instead of once per
+// function (or per block, or per instruction): on the large Go guests the
+// per-function buffers were most of the rewrite's allocation and GC time.
+type rewriteScratch struct {
+	// stk is the stack of elements of the sequences being parsed, innermost
+	// last; a finished sequence moves from its top into arena.
+	stk []elem
+	// arena holds every finished sequence of the current function back to
+	// back. It is sized to the body (each instruction yields at most one
+	// element), so sequences handed out never move; should it still grow,
+	// the sequences already handed out keep the old array alive.
+	arena []elem
+	// out is the emission buffer; the function's body is copied from it at
+	// exactly its final size.
+	out []wasm.Instr
+	// restore collects the frame-restoring code before it is spliced in.
+	restore []wasm.Instr
+}
+
+// reset prepares the scratch for a function body of n instructions.
+func (sc *rewriteScratch) reset(n int) {
+	// Clear the previous function's elements so that the blocks and
+	// snapshots they point to can be collected.
+	clear(sc.stk)
+	sc.stk = sc.stk[:0]
+	clear(sc.arena)
+	sc.arena = sc.arena[:0]
+	if cap(sc.arena) < n {
+		sc.arena = make([]elem, 0, n)
+	}
+}
+
+// seal ends the sequence whose elements start at stk[base]: it moves them
+// into the arena and returns them there, with a capacity that stops an
+// append to the sequence from overwriting its neighbour.
+func (sc *rewriteScratch) seal(base int) []elem {
+	start := len(sc.arena)
+	sc.arena = append(sc.arena, sc.stk[base:]...)
+	sc.stk = sc.stk[:base]
+	end := len(sc.arena)
+	return sc.arena[start:end:end]
+}
