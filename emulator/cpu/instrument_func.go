@@ -100,7 +100,8 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 			if err := r.st.step(in); err != nil {
 				return nil, r.errf(i, "%v", err)
 			}
-			b := &blk{op: in.Op, bt: in.Block, lo: 1, hi: 0}
+			b := r.sc.newBlk()
+			*b = blk{op: in.Op, bt: in.Block, lo: 1, hi: 0}
 			p, _, _ := blockSig(r.mi.m, in.Block)
 			b.params = p
 			first := r.next
@@ -500,7 +501,7 @@ func (r *funcRewriter) emitItem(e *elem) {
 // savedLocals lists the locals a frame saves: all but the two bookkeeping
 // locals, which the frame header carries or which are dead across calls.
 func (r *funcRewriter) savedLocals() []uint32 {
-	ls := make([]uint32, 0, len(r.locals))
+	ls := r.sc.saved[:0]
 	for l := range r.locals {
 		if uint32(l) != r.siteL && uint32(l) != r.fuelL {
 			ls = append(ls, uint32(l))
@@ -554,13 +555,13 @@ func (r *funcRewriter) saveLocal(dst []wasm.Instr, l uint32) []wasm.Instr {
 func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error) {
 	r.locals = append(append([]wasm.ValType(nil), r.ft.Params...), f.Locals...)
 	r.nParams = len(r.ft.Params)
-	r.st = stackTracker{m: r.mi.m, funcs: r.mi.funcTypes, globs: r.mi.globTypes, locals: r.locals}
-	r.st.ctrls = []ctrlFrame{{op: wasm.OpBlock, results: r.ft.Results}}
-	r.next = 1
 	if r.sc == nil {
 		r.sc = &rewriteScratch{}
 	}
 	r.sc.reset(len(r.body))
+	r.st = stackTracker{m: r.mi.m, funcs: r.mi.funcTypes, globs: r.mi.globTypes, locals: r.locals,
+		vals: r.sc.vals[:0], ctrls: append(r.sc.ctrls[:0], ctrlFrame{op: wasm.OpBlock, results: r.ft.Results})}
+	r.next = 1
 	pos := 0
 	top, err := r.parseSeq(&pos, &r.entry, false)
 	if err != nil {
@@ -578,13 +579,15 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.depth = 0
 	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty) // $unwind, absolute label 0
 	r.emitBlock(wasm.OpBlock, r.mi.resultBlockType(r.ft.Results))
-	r.labels = []int{1} // the function's own label is now $body
+	r.labels = append(r.sc.labels[:0], 1) // the function's own label is now $body
 	r.emitSeq(top, kindTop, nil, 0, r.entry, r.hasCall)
 	r.emitEnd()
 	r.emit(wasm.OpReturn)
 	r.emitEnd()
 
 	saved := r.savedLocals()
+	r.sc.saved, r.sc.labels = saved, r.labels
+	r.sc.vals, r.sc.ctrls = r.st.vals[:0], r.st.ctrls[:0]
 	r.emitConst32(int32(r.fidx))
 	r.emitI(wasm.OpLocalGet, r.siteL)
 	r.emitI(wasm.OpCall, r.mi.imp[impSaveFrame])

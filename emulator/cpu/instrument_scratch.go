@@ -21,6 +21,32 @@ type rewriteScratch struct {
 	out []wasm.Instr
 	// restore collects the frame-restoring code before it is spliced in.
 	restore []wasm.Instr
+	// blks are the parsed blocks, handed out in order from chunks that
+	// stay put (so pointers to them stay valid while more are added).
+	blks   [][]blk
+	bc, bi int // next block: blks[bc][bi]
+	// The remaining stacks and lists of one function's rewrite.
+	saved  []uint32
+	labels []int
+	vals   []wasm.ValType
+	ctrls  []ctrlFrame
+}
+
+// blkChunk is the number of blocks allocated together.
+const blkChunk = 256
+
+// newBlk returns a block for the current function. Its contents are
+// whatever a previous function left there: the caller sets every field.
+func (sc *rewriteScratch) newBlk() *blk {
+	if sc.bc < len(sc.blks) && sc.bi == len(sc.blks[sc.bc]) {
+		sc.bc, sc.bi = sc.bc+1, 0
+	}
+	if sc.bc == len(sc.blks) {
+		sc.blks = append(sc.blks, make([]blk, blkChunk))
+	}
+	b := &sc.blks[sc.bc][sc.bi]
+	sc.bi++
+	return b
 }
 
 // reset prepares the scratch for a function body of n instructions.
@@ -31,6 +57,7 @@ func (sc *rewriteScratch) reset(n int) {
 	sc.stk = sc.stk[:0]
 	clear(sc.arena)
 	sc.arena = sc.arena[:0]
+	sc.bc, sc.bi = 0, 0
 	if cap(sc.arena) < n {
 		sc.arena = make([]elem, 0, n)
 	}
