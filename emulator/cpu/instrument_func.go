@@ -96,7 +96,7 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 		*charge++
 		switch in.Op {
 		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf:
-			e := elem{i: i, stack: append([]wasm.ValType(nil), frame...)}
+			e := elem{i: i, stack: r.sc.snapshot(frame)}
 			if err := r.st.step(in); err != nil {
 				return nil, r.errf(i, "%v", err)
 			}
@@ -152,7 +152,7 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 					e.site = r.next
 					r.next++
 					e.imp, e.ind = imp, ind
-					e.stack = append([]wasm.ValType(nil), frame...)
+					e.stack = r.sc.snapshot(frame)
 				}
 			}
 			if err := r.st.step(in); err != nil {
@@ -251,7 +251,7 @@ func (r *funcRewriter) copyInstr(in wasm.Instr) {
 	case wasm.OpBr, wasm.OpBrIf:
 		in.Index = r.rel(r.labels[len(r.labels)-1-int(in.Index)])
 	case wasm.OpBrTable:
-		ls := make([]uint32, len(in.Labels))
+		ls := r.sc.labelList(len(in.Labels))
 		for k, d := range in.Labels {
 			ls[k] = r.rel(r.labels[len(r.labels)-1-int(d)])
 		}
@@ -367,7 +367,7 @@ func (r *funcRewriter) emitDispatch(seq []elem, items []int, bAbs []int) {
 		r.emitConst32(int32(lo))
 		r.emit(wasm.OpI32Sub)
 	}
-	labels := make([]uint32, 0, hi-lo+1)
+	labels := r.sc.labelList(hi - lo + 1)[:0]
 	j := 0
 	for s := lo; s <= hi; s++ {
 		for s > seq[items[j]].hi() {

@@ -30,6 +30,40 @@ type rewriteScratch struct {
 	labels []int
 	vals   []wasm.ValType
 	ctrls  []ctrlFrame
+	// types holds the current function's operand-stack snapshots.
+	types []wasm.ValType
+	// lab is the unused tail of the current chunk of branch-table label
+	// lists. Unlike the rest, the lists are output: they stay with the
+	// rewritten module, sharing chunks instead of one allocation each.
+	lab []uint32
+}
+
+// labChunk is the minimum number of labels allocated together.
+const labChunk = 4096
+
+// labelList returns a list of n labels that the rewritten module owns.
+func (sc *rewriteScratch) labelList(n int) []uint32 {
+	if n > len(sc.lab) {
+		sc.lab = make([]uint32, max(n, labChunk))
+	}
+	l := sc.lab[:n:n]
+	sc.lab = sc.lab[n:]
+	return l
+}
+
+// snapshot copies the operand-stack types t for use until the current
+// function is rewritten. Earlier snapshots never move: when the buffer is
+// full a new one replaces it and the old stays alive through them.
+func (sc *rewriteScratch) snapshot(t []wasm.ValType) []wasm.ValType {
+	if len(t) == 0 {
+		return nil
+	}
+	if len(sc.types)+len(t) > cap(sc.types) {
+		sc.types = make([]wasm.ValType, 0, max(2*cap(sc.types), len(t), 1024))
+	}
+	start := len(sc.types)
+	sc.types = append(sc.types, t...)
+	return sc.types[start:len(sc.types):len(sc.types)]
 }
 
 // blkChunk is the number of blocks allocated together.
@@ -58,6 +92,7 @@ func (sc *rewriteScratch) reset(n int) {
 	clear(sc.arena)
 	sc.arena = sc.arena[:0]
 	sc.bc, sc.bi = 0, 0
+	sc.types = sc.types[:0]
 	if cap(sc.arena) < n {
 		sc.arena = make([]elem, 0, n)
 	}
