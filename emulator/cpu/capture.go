@@ -59,6 +59,13 @@ var errNoCapture = errors.New("thread is not stopped at a point that can be capt
 // Cost: unwinding (≈50 ns per saved value, a few per frame), plus copying
 // the linear memory.
 func (t *Thread) Capture(ctx context.Context) (*Capture, error) {
+	return t.capture(ctx, true)
+}
+
+// capture is Capture; with copyMem false, Capture.Memory aliases the live
+// linear memory instead of copying it, valid only while the thread stays
+// stopped (Fork's use).
+func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 	if t.prog.inst == nil {
 		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, errNotInstrumented)
 	}
@@ -98,7 +105,10 @@ func (t *Thread) Capture(ctx context.Context) (*Capture, error) {
 		if !ok {
 			return nil, fmt.Errorf("cpu: capture %s: reading %d bytes of memory failed", t.prog.name, m.Size())
 		}
-		c.Memory = bytes.Clone(b)
+		c.Memory = b
+		if copyMem {
+			c.Memory = bytes.Clone(b)
+		}
 	}
 	for _, g := range pi.globals {
 		x := t.mod.ExportedGlobal(g.Name)
@@ -138,6 +148,14 @@ type restoringKey struct{}
 // copy of the memory, and the rewind (≈50 ns per saved value) in the first
 // Run.
 func (p *Program) Restore(ctx context.Context, c *Capture, cfg ThreadConfig) (*Thread, error) {
+	return p.restore(ctx, c, cfg, func(dst []byte, _ int) { copy(dst, c.Memory) })
+}
+
+// restore is Restore with the memory write left to fill: it gets the
+// fresh instance's whole memory, already grown to len(c.Memory), and the
+// size instantiation gave it (the part data segments may have written;
+// the rest is zero).
+func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fill func(dst []byte, initLen int)) (*Thread, error) {
 	if p.inst == nil {
 		return nil, fmt.Errorf("cpu: restore %s: %w", p.name, errNotInstrumented)
 	}
@@ -188,9 +206,11 @@ func (p *Program) Restore(ctx context.Context, c *Capture, cfg ThreadConfig) (*T
 				return fail(fmt.Errorf("growing memory to %d bytes failed", want))
 			}
 		}
-		if !m.Write(0, c.Memory) {
+		dst, ok := m.Read(0, uint32(want))
+		if !ok || uint64(len(dst)) != want {
 			return fail(fmt.Errorf("writing %d bytes of memory failed", want))
 		}
+		fill(dst, int(cur))
 	}
 	for i, g := range pi.globals {
 		mg, ok := t.mod.ExportedGlobal(g.Name).(api.MutableGlobal)
