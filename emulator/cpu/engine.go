@@ -43,7 +43,12 @@
 // inputs and budget: the same budget preempts at the same place. Checks sit
 // at loop headers and at entries of functions that call, so no loop or
 // recursion runs unchecked; a function without loops or calls (a leaf) is
-// only charged. When the budget runs out in a function or loop that calls,
+// never checked. A leaf reached only by direct calls is charged by its
+// callers: each call instruction adds the leaf's static count to the
+// caller's charge (function entry or enclosing loop iteration), so the leaf
+// runs as written and touches no global. A leaf that may be reached
+// otherwise (exported, in a table, named by ref.func, the start function)
+// charges itself on entry, and direct calls of it add nothing. When the budget runs out in a function or loop that calls,
 // the guest calls dosemu_cpu.yield, which parks the goroutine (Run returns
 // Preempted, the next Run refills and returns); in a call-free loop it
 // unwinds instead (a host call in a loop spoils wazero's register
