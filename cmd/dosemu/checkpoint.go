@@ -260,8 +260,7 @@ func restoreOne(ctx context.Context, o *restoreOptions, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "dosemu restore: %v\n", err)
 		return exitFailed
 	}
-	var mu sync.Mutex
-	var failure string
+	pt := &passThrough{stdout: stdout, stderr: stderr}
 	q := time.Duration(cp.Quantum)
 	if q <= 0 {
 		q = defaultQuantum
@@ -269,19 +268,9 @@ func restoreOne(ctx context.Context, o *restoreOptions, stdout, stderr io.Writer
 	spec := clusterSpec{
 		Computers: 1, Cores: 1, Quantum: q, Seed: cp.Seed, Chaos: o.Chaos,
 		Tracer: tr, Dirs: dirs,
-		Output: func(_, _ string, fd int, data []byte) {
-			if fd == 2 {
-				stderr.Write(data)
-			} else {
-				stdout.Write(data)
-			}
-		},
-		Ended: func(string) {},
-		Failed: func(_, _ string, err error) {
-			mu.Lock()
-			failure = oneLine(err)
-			mu.Unlock()
-		},
+		Output: pt.output,
+		Ended:  func(string) {},
+		Failed: pt.failed,
 	}
 	c, err := newCluster(ctx, spec)
 	if err != nil {
@@ -327,11 +316,7 @@ func restoreOne(ctx context.Context, o *restoreOptions, stdout, stderr io.Writer
 	if p := s.Procs[0]; p.Code >= 0 {
 		return p.Code
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if failure == "" {
-		failure = s.Procs[0].Status
-	}
+	failure := pt.failure(s.Procs[0].Status)
 	fmt.Fprintf(stderr, "dosemu restore: %s: %s\n", cp.Name, failure)
 	return exitTrap
 }

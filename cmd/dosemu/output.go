@@ -117,3 +117,37 @@ func (p *prefixer) emit(k streamKey, line []byte) {
 		p.err = err
 	}
 }
+
+// passThrough is the output side of a one-program cluster (`run`,
+// `restore`): the guest's streams go to ours unprefixed, and the first
+// line of its failure, if any, is kept for the closing error message.
+type passThrough struct {
+	stdout, stderr io.Writer
+
+	mu  sync.Mutex // guards err: Failed may come from a guest goroutine
+	err string
+}
+
+func (p *passThrough) output(_, _ string, fd int, data []byte) {
+	if fd == 2 {
+		p.stderr.Write(data)
+	} else {
+		p.stdout.Write(data)
+	}
+}
+
+func (p *passThrough) failed(_, _ string, err error) {
+	p.mu.Lock()
+	p.err = oneLine(err)
+	p.mu.Unlock()
+}
+
+// failure returns the reported failure, or status when none was reported.
+func (p *passThrough) failure(status string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == "" {
+		return status
+	}
+	return p.err
+}

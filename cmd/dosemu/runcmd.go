@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sync"
 )
 
 // exitTrap is `dosemu run`'s status for a guest that trapped or was
@@ -25,26 +24,15 @@ func runOne(ctx context.Context, o *runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dosemu run: %v\n", err)
 		return exitFailed
 	}
-	var mu sync.Mutex
-	var failure string
+	pt := &passThrough{stdout: stdout, stderr: stderr}
 	spec := clusterSpec{
 		Computers: max(o.Computers, 1), Cores: 1,
 		Quantum: o.Quantum, Seed: o.Seed, Chaos: o.Chaos,
 		Tracer: tr,
 		Dirs:   o.Dirs,
-		Output: func(_, _ string, fd int, data []byte) {
-			if fd == 2 {
-				stderr.Write(data)
-			} else {
-				stdout.Write(data)
-			}
-		},
-		Ended: func(string) {},
-		Failed: func(_, _ string, err error) {
-			mu.Lock()
-			failure = oneLine(err)
-			mu.Unlock()
-		},
+		Output: pt.output,
+		Ended:  func(string) {},
+		Failed: pt.failed,
 	}
 	c, err := newCluster(ctx, spec)
 	if err != nil {
@@ -99,11 +87,7 @@ func runOne(ctx context.Context, o *runOptions, stdout, stderr io.Writer) int {
 	if p.Code >= 0 {
 		return p.Code
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if failure == "" {
-		failure = p.Status
-	}
+	failure := pt.failure(p.Status)
 	fmt.Fprintf(stderr, "dosemu run: %s: %s\n", o.Program, failure)
 	return exitTrap
 }
