@@ -498,12 +498,21 @@ func fdRead(p Proc, g guest, st []uint64) vfs.Errno {
 }
 
 func readv(f fd.File, iov [][]byte) (int, error) {
+	return vectored(iov, func(b []byte, _ int) (int, error) { return f.Read(b) })
+}
+
+// vectored moves the non-empty buffers of iov through op in order, as
+// readv(2) and writev(2) do: it stops at the first error or short
+// transfer. done is the byte count moved before b (positioned calls add it
+// to their offset). The error is the one that stopped the loop; callers
+// report it only when nothing moved.
+func vectored(iov [][]byte, op func(b []byte, done int) (int, error)) (int, error) {
 	total := 0
 	for _, b := range iov {
 		if len(b) == 0 {
 			continue
 		}
-		n, err := f.Read(b)
+		n, err := op(b, total)
 		total += n
 		if err != nil {
 			return total, err
@@ -529,19 +538,7 @@ func fdWrite(p Proc, g guest, st []uint64) vfs.Errno {
 	if !block(p, f, true) {
 		return vfs.EINTR
 	}
-	total := 0
-	var err error
-	for _, b := range iov {
-		if len(b) == 0 {
-			continue
-		}
-		var n int
-		n, err = f.Write(b)
-		total += n
-		if err != nil || n < len(b) {
-			break
-		}
-	}
+	total, err := vectored(iov, func(b []byte, _ int) (int, error) { return f.Write(b) })
 	if err != nil && total == 0 {
 		return errno(err)
 	}
@@ -563,19 +560,7 @@ func fdPread(p Proc, g guest, st []uint64) vfs.Errno {
 		return vfs.EINVAL
 	}
 	f := e.File()
-	total := 0
-	var err error
-	for _, b := range iov {
-		if len(b) == 0 {
-			continue
-		}
-		var n int
-		n, err = f.Pread(b, off+int64(total))
-		total += n
-		if err != nil || n < len(b) {
-			break
-		}
-	}
+	total, err := vectored(iov, func(b []byte, done int) (int, error) { return f.Pread(b, off+int64(done)) })
 	if err != nil && total == 0 {
 		return errno(err)
 	}
@@ -606,19 +591,7 @@ func fdPwrite(p Proc, g guest, st []uint64) vfs.Errno {
 		}
 		off = int64(s.Size)
 	}
-	total := 0
-	var err error
-	for _, b := range iov {
-		if len(b) == 0 {
-			continue
-		}
-		var n int
-		n, err = f.Pwrite(b, off+int64(total))
-		total += n
-		if err != nil || n < len(b) {
-			break
-		}
-	}
+	total, err := vectored(iov, func(b []byte, done int) (int, error) { return f.Pwrite(b, off+int64(done)) })
 	if err != nil && total == 0 {
 		return errno(err)
 	}
