@@ -6,7 +6,8 @@ package main
 // moves it between computers.
 
 import (
-	"encoding/json"
+	"dosemu/internal/wasisuite"
+
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,7 +17,7 @@ import (
 
 // suiteUnder runs every suite test with extra `dosemu run` flags.
 func suiteUnder(t *testing.T, flags ...string) {
-	dir := wasiSuite(t)
+	dir := wasisuite.Dir(t)
 	for _, suite := range []string{"c", "assemblyscript"} {
 		sdir := filepath.Join(dir, "tests", suite, "testsuite", "wasm32-wasip1")
 		wasms, _ := filepath.Glob(filepath.Join(sdir, "*.wasm"))
@@ -38,11 +39,9 @@ func suiteUnder(t *testing.T, flags ...string) {
 
 // runSuiteCaseWith is runSuiteCase with flags added to `dosemu run`.
 func runSuiteCaseWith(t *testing.T, sdir, name string, flags []string) {
-	var sp suiteSpec
-	if b, err := os.ReadFile(filepath.Join(sdir, name+".json")); err == nil {
-		if err := json.Unmarshal(b, &sp); err != nil {
-			t.Fatalf("%s.json: %v", name, err)
-		}
+	sp, err := wasisuite.ReadSpec(sdir, name)
+	if err != nil {
+		t.Fatal(err)
 	}
 	args := append([]string{"run"}, flags...)
 	keys := make([]string, 0, len(sp.Env))
@@ -63,7 +62,7 @@ func runSuiteCaseWith(t *testing.T, sdir, name string, flags []string) {
 	args = append(args, filepath.Join(sdir, name+".wasm"))
 	args = append(args, sp.Args...)
 	code, stdout, stderr := dosemu(t, args...)
-	if code != sp.ExitCode {
+	if code != int(sp.ExitCode) {
 		t.Errorf("%v: exit code %d, want %d\nstdout: %s\nstderr: %s", flags, code, sp.ExitCode, stdout, stderr)
 	}
 	if sp.Stdout != nil && stdout != *sp.Stdout {

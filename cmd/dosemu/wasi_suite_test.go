@@ -6,7 +6,8 @@ package main
 // the args after the program, and the exit code and output compared.
 
 import (
-	"encoding/json"
+	"dosemu/internal/wasisuite"
+
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,43 +16,12 @@ import (
 	"testing"
 )
 
-// wasiSuite finds the suite at $WASI_TESTSUITE or beside the repository;
-// it skips when absent, except under CI (CI=true), where that fails.
-func wasiSuite(t *testing.T) string {
-	t.Helper()
-	for _, c := range []string{os.Getenv("WASI_TESTSUITE"), filepath.Join(repo, "..", "shared", "testsuites", "wasi-preview1")} {
-		if c == "" {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Join(c, "tests")); err == nil && fi.IsDir() {
-			return c
-		}
-	}
-	msg := "WASI test suite not found: set WASI_TESTSUITE or place it at ../shared/testsuites/wasi-preview1 beside the repository"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// suiteSpec is a test's legacy specification; absent fields take the
-// defaults the specification gives.
-type suiteSpec struct {
-	Args     []string          `json:"args"`
-	Env      map[string]string `json:"env"`
-	Root     *string           `json:"root"`
-	ExitCode int               `json:"exit_code"`
-	Stdout   *string           `json:"stdout"`
-	Stderr   *string           `json:"stderr"`
-}
-
 // suiteExceptions lists tests not expected to pass under dosemu run, each
 // with its reason. Empty: every test passes.
 var suiteExceptions = map[string]string{}
 
 func TestWASISuiteThroughRun(t *testing.T) {
-	dir := wasiSuite(t)
+	dir := wasisuite.Dir(t)
 	total := 0
 	for _, suite := range []string{"c", "assemblyscript"} {
 		sdir := filepath.Join(dir, "tests", suite, "testsuite", "wasm32-wasip1")
@@ -75,11 +45,9 @@ func TestWASISuiteThroughRun(t *testing.T) {
 }
 
 func runSuiteCase(t *testing.T, sdir, name string) {
-	var sp suiteSpec
-	if b, err := os.ReadFile(filepath.Join(sdir, name+".json")); err == nil {
-		if err := json.Unmarshal(b, &sp); err != nil {
-			t.Fatalf("%s.json: %v", name, err)
-		}
+	sp, err := wasisuite.ReadSpec(sdir, name)
+	if err != nil {
+		t.Fatal(err)
 	}
 	args := []string{"run"}
 	keys := make([]string, 0, len(sp.Env))
@@ -102,7 +70,7 @@ func runSuiteCase(t *testing.T, sdir, name string) {
 	args = append(args, filepath.Join(sdir, name+".wasm"))
 	args = append(args, sp.Args...)
 	code, stdout, stderr := dosemu(t, args...)
-	if code != sp.ExitCode {
+	if code != int(sp.ExitCode) {
 		t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, sp.ExitCode, stdout, stderr)
 	}
 	if sp.Stdout != nil && stdout != *sp.Stdout {

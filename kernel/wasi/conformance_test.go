@@ -2,7 +2,6 @@ package wasi_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,49 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"dosemu/internal/wasisuite"
 	"dosemu/vfs"
 )
-
-// suiteDir finds the WASI preview1 test suite: $WASI_TESTSUITE, or
-// ../shared/testsuites/wasi-preview1 next to the repository. Missing, it
-// skips — except under CI, where a missing suite fails the build.
-func suiteDir(t *testing.T) string {
-	t.Helper()
-	cands := []string{os.Getenv("WASI_TESTSUITE")}
-	if out, err := filepath.Abs("../../../shared/testsuites/wasi-preview1"); err == nil {
-		cands = append(cands, out)
-	}
-	for _, c := range cands {
-		if c == "" {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Join(c, "tests")); err == nil && fi.IsDir() {
-			return c
-		}
-	}
-	msg := "WASI test suite not found: set WASI_TESTSUITE or put it at ../shared/testsuites/wasi-preview1 beside the repository"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// spec is a test's legacy JSON specification (doc/specification.md).
-type spec struct {
-	Args     []string          `json:"args"`
-	Env      map[string]string `json:"env"`
-	Root     *string           `json:"root"`
-	ExitCode uint32            `json:"exit_code"`
-	Stdout   *string           `json:"stdout"`
-	Stderr   *string           `json:"stderr"`
-}
 
 // knownFailures lists suite tests not expected to pass, with the reason.
 var knownFailures = map[string]string{}
 
 func TestConformance(t *testing.T) {
-	dir := suiteDir(t)
+	dir := wasisuite.Dir(t)
 	for _, suite := range []string{"c", "assemblyscript"} {
 		sdir := filepath.Join(dir, "tests", suite, "testsuite", "wasm32-wasip1")
 		wasms, _ := filepath.Glob(filepath.Join(sdir, "*.wasm"))
@@ -80,11 +45,9 @@ func TestConformance(t *testing.T) {
 }
 
 func runSuiteTest(t *testing.T, sdir, name, mode string) {
-	var sp spec
-	if b, err := os.ReadFile(filepath.Join(sdir, name+".json")); err == nil {
-		if err := json.Unmarshal(b, &sp); err != nil {
-			t.Fatalf("%s.json: %v", name, err)
-		}
+	sp, err := wasisuite.ReadSpec(sdir, name)
+	if err != nil {
+		t.Fatal(err)
 	}
 	wasm, err := os.ReadFile(filepath.Join(sdir, name+".wasm"))
 	if err != nil {

@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"dosemu/internal/wasisuite"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -27,35 +29,6 @@ import (
 // directory lives on another computer, reached through the remote
 // protocol over the emulated network (like kernel/wasi's conformance test,
 // with the root served by c0 and the guest on c1).
-
-func suiteDir(t *testing.T) string {
-	t.Helper()
-	cands := []string{os.Getenv("WASI_TESTSUITE")}
-	if p, err := filepath.Abs("../../../shared/testsuites/wasi-preview1"); err == nil {
-		cands = append(cands, p)
-	}
-	for _, c := range cands {
-		if c == "" {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Join(c, "tests")); err == nil && fi.IsDir() {
-			return c
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("WASI test suite not found (set WASI_TESTSUITE)")
-	}
-	t.Skip("WASI test suite not found (set WASI_TESTSUITE)")
-	return ""
-}
-
-type suiteSpec struct {
-	Args     []string          `json:"args"`
-	Env      map[string]string `json:"env"`
-	Root     *string           `json:"root"`
-	ExitCode uint32            `json:"exit_code"`
-	Stdout   *string           `json:"stdout"`
-}
 
 // wproc is a wasi.Proc whose clock is the cluster's loop: a sleep runs
 // the loop to its deadline, and remote calls made by its file system run
@@ -118,7 +91,7 @@ func wasiRuntime(t *testing.T) wazero.Runtime {
 }
 
 func TestWASISuiteRemoteRoot(t *testing.T) {
-	dir := suiteDir(t)
+	dir := wasisuite.Dir(t)
 	ran := 0
 	for _, suite := range []string{"c", "assemblyscript"} {
 		sdir := filepath.Join(dir, "tests", suite, "testsuite", "wasm32-wasip1")
@@ -130,7 +103,7 @@ func TestWASISuiteRemoteRoot(t *testing.T) {
 			if err != nil || !bytes.Contains(b, []byte(`"root"`)) {
 				continue // not a file test
 			}
-			var sp suiteSpec
+			var sp wasisuite.Spec
 			if err := json.Unmarshal(b, &sp); err != nil {
 				t.Fatalf("%s.json: %v", name, err)
 			}
@@ -145,7 +118,7 @@ func TestWASISuiteRemoteRoot(t *testing.T) {
 	}
 }
 
-func runRemoteSuiteTest(t *testing.T, sdir, name string, sp suiteSpec, mode string) {
+func runRemoteSuiteTest(t *testing.T, sdir, name string, sp wasisuite.Spec, mode string) {
 	wasm, err := os.ReadFile(filepath.Join(sdir, name+".wasm"))
 	if err != nil {
 		t.Fatal(err)
