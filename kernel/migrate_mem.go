@@ -196,4 +196,3 @@ func (m *migration) finishPostCopy() {
 	pm.pager = nil
 	m.to.emitMig(m, "done", map[string]any{"fetches": st.Fetches, "fetched_pages": st.FetchedPages, "pushed_pages": st.PushedPages})
 }
-
