@@ -50,7 +50,7 @@ func (p *Process) CaptureRoundTrip() (CaptureTrip, error) {
 	if err := back.UnmarshalBinary(b); err != nil {
 		return CaptureTrip{}, errf(vfs.EIO, "kernel: %s: decode the capture just written (%d bytes): %v", p, len(b), err)
 	}
-	th, err := p.prog.Restore(k.ctx, &back, cpu.ThreadConfig{Data: p, MemoryLimit: p.restoreCap(), Args: p.args, Env: p.env})
+	th, err := k.restoreThread(p, &back, nil)
 	if err != nil {
 		return CaptureTrip{}, errf(vfs.ENOEXEC, "kernel: %s: restore: %v", p, err)
 	}
@@ -63,19 +63,6 @@ func (p *Process) CaptureRoundTrip() (CaptureTrip, error) {
 		k.emit(k.loop.Now(), -1, p.pid, "capture", map[string]any{"bytes": trip.Bytes, "frames": trip.Frames, "mem": p.stats.Memory})
 	}
 	return trip, nil
-}
-
-// restoreCap is the memory limit for a new instance of p: what the
-// computer's limit leaves besides the other processes. It can differ from
-// the cap p started with (others may have come or gone), which only
-// matters to a guest growing its memory right at the limit.
-func (p *Process) restoreCap() uint64 {
-	lim := p.k.cfg.MemoryLimit
-	if lim == 0 {
-		return 0
-	}
-	others := p.k.memUsed - min(p.k.memUsed, p.stats.Memory)
-	return lim - min(lim, others)
 }
 
 // String names the trip for logs.

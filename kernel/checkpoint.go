@@ -193,11 +193,7 @@ func (k *Kernel) RestoreCheckpoint(cp *Checkpoint, prog *cpu.Program) (*Process,
 			return nil, fmt.Errorf("kernel: %s: restore %s: file descriptors: %w", k.cfg.Name, cp.Name, err)
 		}
 	}
-	var memCap uint64
-	if lim := k.cfg.MemoryLimit; lim > 0 {
-		memCap = lim - min(lim, k.memUsed)
-	}
-	th, err := prog.Restore(k.ctx, &c, cpu.ThreadConfig{Data: p, MemoryLimit: memCap, Args: p.args, Env: p.env})
+	th, err := k.restoreThread(p, &c, nil)
 	if err != nil {
 		_ = p.fds.CloseAll()
 		return nil, errf(vfs.ENOEXEC, "kernel: %s: restore %s: %v", k.cfg.Name, cp.Name, err)
@@ -227,6 +223,31 @@ func (k *Kernel) RestoreCheckpoint(cp *Checkpoint, prog *cpu.Program) (*Process,
 	k.kick(at)
 	k.armTick()
 	return p, nil
+}
+
+// restoreThread makes a fresh instance of p's program on k in c's state,
+// for p to continue in: the one restore path that checkpoint restore,
+// capture round trips and migration share. With fill nil the memory is
+// copied from c.Memory (cpu.Program.Restore); otherwise fill writes or
+// remaps it and c.Memory gives only its size (cpu.Program.RestoreWith).
+// The instance's memory limit is what k's limit leaves besides the other
+// processes on k: p's own memory does not count against it when p is
+// already one of k's. The caller installs the thread and closes any old
+// one. Cost: one instantiation plus the memory's copy (or fill's work).
+func (k *Kernel) restoreThread(p *Process, c *cpu.Capture, fill func(dst []byte, initLen int) error) (*cpu.Thread, error) {
+	var memCap uint64
+	if lim := k.cfg.MemoryLimit; lim > 0 {
+		used := k.memUsed
+		if p.k == k {
+			used -= min(used, p.stats.Memory)
+		}
+		memCap = lim - min(lim, used)
+	}
+	cfg := cpu.ThreadConfig{Data: p, MemoryLimit: memCap, Args: p.args, Env: p.env}
+	if fill == nil {
+		return p.prog.Restore(k.ctx, c, cfg)
+	}
+	return p.prog.RestoreWith(k.ctx, c, cfg, fill)
 }
 
 // ---- the file format ----

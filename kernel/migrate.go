@@ -44,6 +44,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"dosemu/emulator/cpu"
 	"dosemu/emulator/paging"
 	"dosemu/emulator/vtime"
 	"dosemu/kernel/sched"
@@ -142,7 +143,11 @@ type procMig struct {
 	fetched   uint64
 	cursor    int // next page for the background push
 	result    vfs.Errno
-	seq       int // migrations started
+	// answered: result is the answer to the dosemu_migrate call that the
+	// capture unwound; the guest makes that call again after the rewind
+	// (on either computer) and gets result instead of a new migration.
+	answered bool
+	seq      int // migrations started
 }
 
 type migration struct {
@@ -160,6 +165,13 @@ type migration struct {
 	staging  *paging.Pages
 	round    int
 	sent     uint64
+	// state is the capture taken at the freeze, serialized without its
+	// memory (the memory travels as pages); unsent is what of it the next
+	// protocol message still has to carry; capErr a capture failure, which
+	// aborts at the next message.
+	state  []byte
+	unsent int
+	capErr error
 }
 
 func (k *Kernel) migState() *kernMig {
@@ -268,7 +280,8 @@ func (k *Kernel) emitMig(m *migration, phase string, f map[string]any) {
 }
 
 // stateBytes is the wire size of the kernel state, plus the code if the
-// destination lacks it.
+// destination lacks it. The captured execution state is added by send to
+// the first message after the freeze.
 func (m *migration) stateBytes() int {
 	p := m.p
 	n := stateBaseBytes + fdBytes*p.fds.Len()
@@ -318,7 +331,39 @@ func (m *migration) freeze() {
 	}
 	p.state = Blocked
 	p.waitReady = nil
-	k.emitMig(m, "freeze", nil)
+	m.captureState()
+	f := map[string]any{"state_bytes": len(m.state)}
+	if m.capErr != nil {
+		f["error"] = m.capErr.Error()
+	}
+	k.emitMig(m, "freeze", f)
+}
+
+// captureState takes the frozen process's execution state (without its
+// memory) and serializes it: this is what the destination restores a fresh
+// instance from. A process frozen inside a system call is unwound out of
+// it and repeats it after the rewind (restart semantics), on whichever
+// computer it continues; it is then made ready, not blocked, when thawed,
+// since the repeated call decides again whether to wait. The source
+// thread stays usable, so an abort resumes it where it was.
+func (m *migration) captureState() {
+	p := m.p
+	c, err := p.th.CaptureState(m.from.ctx)
+	if err != nil {
+		m.capErr = fmt.Errorf("capture: %v", err)
+		return
+	}
+	st := *c
+	st.Memory = nil
+	b, err := st.MarshalBinary()
+	if err != nil {
+		m.capErr = fmt.Errorf("serialize the capture: %v", err)
+		return
+	}
+	m.state, m.unsent = b, len(b)
+	if !m.wasReady {
+		m.wait, m.deadline = nil, never
+	}
 }
 
 func (k *Kernel) unblock(p *Process) {
@@ -368,6 +413,13 @@ type migMsg struct {
 // send sends one protocol message of size bytes to the destination and
 // calls next when its answer is back; any failure aborts.
 func (m *migration) send(phase string, size int, next func()) {
+	if m.capErr != nil {
+		err := m.capErr
+		m.from.loop.At(m.from.loop.Now(), func() { m.abort(err) })
+		return
+	}
+	size += m.unsent
+	m.unsent = 0
 	m.sent += uint64(size)
 	m.from.migState().stats.BytesSent += uint64(size)
 	_, err := m.from.host().Call(m.to.cfg.Index, net.Message{Type: "mig." + phase, Body: &migMsg{m, phase}, Size: size},
@@ -444,20 +496,17 @@ func (m *migration) commit() {
 		m.abort(fmt.Errorf("%s went down before the hand-off", b.cfg.Name))
 		return
 	}
-	mem, err := m.memBytes()
-	if err == nil && len(mem) > 0 {
-		if m.mode == PostCopy {
-			err = m.startPostCopy(mem)
-		} else {
-			err = paging.Install(mem, m.staging)
-			m.staging = nil
-		}
-	}
+	th, err := m.restore()
 	if err != nil {
 		m.abort(err)
 		return
 	}
 	a.emitMig(m, "commit", map[string]any{"bytes": m.sent})
+	// The hand-off: the source instance ends only now, so that until this
+	// point an abort resumes it, and after it only the new one exists.
+	old := p.th
+	p.th = th
+	_ = old.Close()
 	m.move()
 	pm := p.mig
 	pm.active = nil
@@ -474,6 +523,84 @@ func (m *migration) commit() {
 	if m.opt.Done != nil {
 		m.opt.Done(nil)
 	}
+}
+
+// restore makes the process's new instance on the destination from the
+// serialized capture and the transferred memory: stop-and-copy and
+// pre-copy move the staging image (built from the transferred pages only)
+// under the new instance's memory; post-copy leaves that memory empty and
+// serves it from the source's detached pages. On error nothing has
+// changed on the source: its instance is intact and resumes on abort.
+func (m *migration) restore() (*cpu.Thread, error) {
+	p, b := m.p, m.to
+	var c cpu.Capture
+	if err := c.UnmarshalBinary(m.state); err != nil {
+		return nil, fmt.Errorf("decode the state at %s: %v", b.cfg.Name, err)
+	}
+	mem, err := m.memBytes()
+	if err != nil {
+		return nil, err
+	}
+	// The memory's size travels with the state; its bytes as pages.
+	c.Memory = mem
+	if m.mode == PostCopy {
+		th, err := b.restoreThread(p, &c, func(dst []byte, initLen int) error {
+			// Instantiation wrote the data segments: the pager needs an
+			// empty region, and the source has the real bytes anyway.
+			return dropPages(dst[:initLen])
+		})
+		if err != nil {
+			return nil, fmt.Errorf("restore at %s: %v", b.cfg.Name, err)
+		}
+		if len(mem) > 0 {
+			region, err := memRegion(th)
+			if err == nil {
+				err = m.startPostCopy(region, mem)
+			}
+			if err != nil {
+				_ = th.Close()
+				return nil, err
+			}
+		}
+		return th, nil
+	}
+	th, err := b.restoreThread(p, &c, func(dst []byte, _ int) error {
+		st := m.staging
+		m.staging = nil
+		if st == nil {
+			return fmt.Errorf("no memory image was transferred")
+		}
+		return paging.Install(dst, st)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("restore at %s: %v", b.cfg.Name, err)
+	}
+	return th, nil
+}
+
+// memRegion is a thread's linear memory as a region of its reservation.
+func memRegion(th *cpu.Thread) ([]byte, error) {
+	mem := th.Module().Memory()
+	if mem == nil || mem.Size() == 0 {
+		return nil, nil
+	}
+	b, ok := mem.Read(0, mem.Size())
+	if !ok {
+		return nil, fmt.Errorf("reading %d bytes of linear memory failed", mem.Size())
+	}
+	return paging.RegionOf(b)
+}
+
+// dropPages empties region (a page-aligned part of a fresh reservation).
+func dropPages(region []byte) error {
+	if len(region) == 0 {
+		return nil
+	}
+	pg, err := paging.Detach(region)
+	if err != nil {
+		return err
+	}
+	return pg.Free()
 }
 
 // move transfers the process between the two kernels' tables.
@@ -603,6 +730,14 @@ func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Err
 		return vfs.EBUSY
 	}
 	pm := p.migState()
+	if pm.answered {
+		// The call repeated after the capture's rewind: the migration it
+		// started is over, here or there.
+		pm.answered = false
+		r := pm.result
+		pm.result = 0
+		return r
+	}
 	if pm.active != nil || pm.pager != nil {
 		return vfs.EBUSY
 	}
@@ -610,9 +745,15 @@ func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Err
 	k := p.k
 	k.loop.At(p.Now(), func() {
 		err := k.migrate(p, to, mode, MigrateOptions{Done: func(err error) {
-			pm.result = 0
+			pm.result, pm.answered = 0, true
 			if err != nil {
 				pm.result = ErrnoOf(err)
+			}
+			if p.state == Blocked && p.k == k && p.waitReady == nil {
+				// A pre-copy that failed before its freeze never captured
+				// the caller: it still waits in this call.
+				k.unblock(p)
+				k.wakeMigrated(p)
 			}
 		}})
 		if err != nil {
@@ -629,7 +770,7 @@ func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Err
 		return vfs.EINTR
 	}
 	r := pm.result
-	pm.result = 0
+	pm.result, pm.answered = 0, false
 	return r
 }
 

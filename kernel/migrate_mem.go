@@ -104,16 +104,17 @@ func (m *migration) copyRound() (int, error) {
 	return n, nil
 }
 
-// startPostCopy empties the guest's memory and serves it from the
-// detached source pages.
-func (m *migration) startPostCopy(mem []byte) error {
-	src, err := paging.Detach(mem)
+// startPostCopy detaches the source instance's memory (from) and serves
+// the new instance's empty memory (region, same size) from those pages.
+// On error the source's pages are back in place.
+func (m *migration) startPostCopy(region, from []byte) error {
+	src, err := paging.Detach(from)
 	if err != nil {
 		return err
 	}
-	pg, err := paging.NewPager(mem, src, paging.Options{})
+	pg, err := paging.NewPager(region, src, paging.Options{})
 	if err != nil {
-		_ = paging.Install(mem, src)
+		_ = paging.Install(from, src)
 		return err
 	}
 	pm := m.p.mig
