@@ -63,6 +63,11 @@ func (m *migration) memBytes() ([]byte, error) {
 	if mem == nil {
 		return nil, nil
 	}
+	// After a fork the memory may share pages copy-on-write, which
+	// paging's mremap and userfaultfd cannot move: make them its own.
+	if err := m.p.th.Unshare(); err != nil {
+		return nil, err
+	}
 	size := mem.Size()
 	if size == 0 {
 		return nil, nil
@@ -197,3 +202,19 @@ func (m *migration) finishPostCopy() {
 	pm.pager = nil
 	m.to.emitMig(m, "done", map[string]any{"fetches": st.Fetches, "fetched_pages": st.FetchedPages, "pushed_pages": st.PushedPages})
 }
+
+// migBeforeRun runs just before each slice: the first slice of a process
+// that just moved ends its downtime, which MigrateOptions.Resumed observes.
+// Cost: one nil test per slice otherwise.
+func (k *Kernel) migBeforeRun(p *Process) {
+	if pm := p.mig; pm != nil && pm.resumed != nil {
+		f := pm.resumed
+		pm.resumed = nil
+		f()
+	}
+}
+
+// PagesArriving reports whether the process's memory is still arriving
+// from the computer it left (post-copy: some pages are still at the
+// source, fetched on first touch or pushed in the background).
+func (p *Process) PagesArriving() bool { return p.mig != nil && p.mig.pager != nil }

@@ -14,31 +14,128 @@ import (
 // making the child.
 var ErrForkCapture = errors.New("capturing the parent failed")
 
+// ForkMode is how Fork gives the child its memory.
+type ForkMode uint8
+
+const (
+	// ForkShared (the default) makes both memories copy-on-write views of
+	// one image (see memory.go): a process's first fork writes its
+	// non-zero memory into the image once, later forks of it only the
+	// pages written since. Where memfd is unavailable it is ForkNonZero,
+	// as stated once on standard error.
+	ForkShared ForkMode = iota
+	// ForkNonZero copies the parent's non-zero 4 KiB chunks into the
+	// child's fresh memory.
+	ForkNonZero
+	// ForkCopyAll copies every byte of the parent's memory, as WASIX's
+	// fork does: the baseline the others are measured against.
+	ForkCopyAll
+)
+
+func (m ForkMode) String() string {
+	switch m {
+	case ForkShared:
+		return "shared"
+	case ForkNonZero:
+		return "nonzero"
+	case ForkCopyAll:
+		return "copyall"
+	}
+	return fmt.Sprintf("ForkMode(%d)", uint8(m))
+}
+
 // Fork makes a copy of the stopped thread t as a new thread: a fresh
 // instance of the same program in t's state (memory, globals, suspended
-// frames, fuel), as Restore(Capture()) would, but with one pass over the
-// memory instead of two. The child's memory is written straight from t's
-// live memory, which is stable because t is stopped and Fork runs on the
-// goroutine that drives it. Pages that are zero in t are not touched in
-// the child (its fresh mapping is already zero), so memory t never used
-// costs the child nothing. t stays usable: its next Run rewinds, as after
-// Capture. cfg is as for Restore.
+// frames, fuel), as Restore(Capture()) would, without the intermediate
+// copy of the memory; the memory is shared copy-on-write (ForkShared). t
+// stays usable: its next Run rewinds, as after Capture. cfg is as for
+// Restore. Afterwards writes by either thread are invisible to the other.
 //
-// Cost: unwinding t if it is parked, one instantiation, a read of t's
-// memory and a write of its non-zero 4 KiB chunks into pages populated in
-// batches (one system call per run of non-zero chunks rather than a page
-// fault per page), and the rewind in the child's first Run. Afterwards
-// the two memories are independent: writes by either are invisible to
-// the other.
+// Cost: unwinding t if it is parked, one instantiation, the rewind in the
+// child's first Run, and the memory's cost as ForkWith states it.
 func (t *Thread) Fork(ctx context.Context, cfg ThreadConfig) (*Thread, error) {
+	return t.ForkWith(ctx, cfg, ForkShared)
+}
+
+// ForkWith is Fork with the memory given to the child in the way mode
+// says. Costs for the memory:
+//   - ForkShared: see memory.go; t's and the child's later first touches
+//     of each page fault (a read maps the shared page, a write copies it).
+//   - ForkNonZero: a read of t's memory and a write of its non-zero 4 KiB
+//     chunks into pages populated in batches (one system call per run of
+//     non-zero chunks rather than a page fault per page).
+//   - ForkCopyAll: a copy of all of t's memory.
+func (t *Thread) ForkWith(ctx context.Context, cfg ThreadConfig, mode ForkMode) (*Thread, error) {
+	if mode > ForkCopyAll {
+		return nil, fmt.Errorf("cpu: fork %s: unknown fork mode %d", t.prog.name, uint8(mode))
+	}
 	c, err := t.capture(ctx, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrForkCapture, err)
 	}
 	src := c.Memory
+	if mode == ForkShared && len(src) > 0 && t.ownsMemory(src) && cowOff() == nil {
+		if img, err := t.mem.share(len(src)); err == nil {
+			return t.forkShared(ctx, c, cfg, img)
+		}
+		// Sharing failed (out of mappings or file memory): a copy still
+		// makes a correct child.
+	}
 	return t.prog.restore(ctx, c, cfg, func(dst []byte, initLen int) {
+		if mode == ForkCopyAll {
+			copy(dst, src)
+			return
+		}
 		copyNonZero(dst, src, initLen)
 	})
+}
+
+// ownsMemory reports whether mem (t's linear memory) is the start of t's
+// own reservation, as opposed to a memory the module imports.
+func (t *Thread) ownsMemory(mem []byte) bool {
+	return len(t.mem.buf) >= len(mem) && unsafe.SliceData(t.mem.buf) == unsafe.SliceData(mem)
+}
+
+// forkShared makes the child of a capture whose memory t has just shared
+// as img (holding a reference for the child).
+func (t *Thread) forkShared(ctx context.Context, c *Capture, cfg ThreadConfig, img *memImage) (*Thread, error) {
+	n := len(c.Memory)
+	// The child's memory is replaced wholesale by the mapping: nothing to
+	// fill.
+	child, err := t.prog.restore(ctx, c, cfg, func([]byte, int) {})
+	if err != nil {
+		img.release()
+		return nil, err
+	}
+	if !child.ownsMemory(child.mem.buf[:min(n, len(child.mem.buf))]) || child.MemorySize() != uint64(n) {
+		img.release()
+		_ = child.Close()
+		return nil, fmt.Errorf("cpu: fork %s: the child's memory is not its own %d-byte reservation", t.prog.name, n)
+	}
+	if err := child.mem.adopt(img, n); err != nil {
+		img.release()
+		_ = child.Close()
+		return nil, fmt.Errorf("cpu: fork %s: %w", t.prog.name, err)
+	}
+	return child, nil
+}
+
+// Unshare makes the thread's memory private anonymous memory, as a fresh
+// thread's is, if a fork left it sharing pages copy-on-write; package
+// paging's Detach, Install and Pager need that, so callers use Unshare on
+// a stopped thread before handing its memory to them. Cost: nothing for
+// a memory that shares nothing, else a copy of its non-zero 4 KiB chunks.
+func (t *Thread) Unshare() error {
+	if t.closed {
+		return fmt.Errorf("cpu: unshare %s: %w", t.prog.name, ErrClosed)
+	}
+	if t.state == stRunning {
+		return fmt.Errorf("cpu: unshare %s: thread is running", t.prog.name)
+	}
+	if err := t.mem.unshare(); err != nil {
+		return fmt.Errorf("cpu: unshare %s: %w", t.prog.name, err)
+	}
+	return nil
 }
 
 // chunk is the unit of the zero test: the host's base page size, so a

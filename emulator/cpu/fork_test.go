@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // forkParent starts thread.wasm's _start, which blocks in a host call, and
@@ -34,12 +37,21 @@ func forkParent(t testing.TB, pages uint32) (*Program, *Thread) {
 }
 
 func TestForkCopiesMemoryAndIsolates(t *testing.T) {
+	for _, mode := range []ForkMode{ForkShared, ForkNonZero, ForkCopyAll} {
+		t.Run(mode.String(), func(t *testing.T) { testForkIsolates(t, mode) })
+	}
+}
+
+func testForkIsolates(t *testing.T, mode ForkMode) {
 	_, parent := forkParent(t, 8)
-	child, err := parent.Fork(context.Background(), ThreadConfig{})
+	child, err := parent.ForkWith(context.Background(), ThreadConfig{}, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = child.Close() })
+	if shared := child.mem.img != nil; shared != (mode == ForkShared && cowOff() == nil) {
+		t.Fatalf("mode %v: child shares an image: %v", mode, shared)
+	}
 	pm, cm := parent.mod.Memory(), child.mod.Memory()
 	if pm.Size() != cm.Size() {
 		t.Fatalf("child memory %d bytes, parent %d", cm.Size(), pm.Size())
@@ -71,6 +83,194 @@ func TestForkCopiesMemoryAndIsolates(t *testing.T) {
 		if s := th.Run(1 << 40); s.Kind != Exited {
 			t.Fatalf("%s stopped with %v (%v), want Exited", name, s.Kind, s.Err)
 		}
+	}
+}
+
+func TestForkUnknownMode(t *testing.T) {
+	_, parent := forkParent(t, 1)
+	if _, err := parent.ForkWith(context.Background(), ThreadConfig{}, ForkCopyAll+1); err == nil {
+		t.Fatal("fork with an unknown mode succeeded")
+	}
+}
+
+// cowWorld drives copy-on-write forks against a model: every live
+// thread's memory must equal its model after every step.
+type cowWorld struct {
+	t      *testing.T
+	models map[*Thread][]byte
+	rnd    uint64
+}
+
+func (w *cowWorld) mem(th *Thread) []byte {
+	m := th.mod.Memory()
+	b, _ := m.Read(0, m.Size())
+	return b
+}
+
+func (w *cowWorld) check(step string) {
+	w.t.Helper()
+	for th, want := range w.models {
+		if got := w.mem(th); !bytes.Equal(got, want) {
+			i := 0
+			for i < len(got) && i < len(want) && got[i] == want[i] {
+				i++
+			}
+			w.t.Fatalf("%s: a memory (%d bytes, model %d) differs from its model at byte %d", step, len(got), len(want), i)
+		}
+	}
+}
+
+// scribble writes n random bytes at random places of th's memory.
+func (w *cowWorld) scribble(th *Thread, n int) {
+	b, m := w.mem(th), w.models[th]
+	for range n {
+		w.rnd ^= w.rnd << 13
+		w.rnd ^= w.rnd >> 7
+		w.rnd ^= w.rnd << 17
+		off := int(w.rnd % uint64(len(b)))
+		b[off] = byte(w.rnd >> 32)
+		m[off] = b[off]
+	}
+}
+
+func (w *cowWorld) fork(th *Thread) *Thread {
+	w.t.Helper()
+	c, err := th.Fork(context.Background(), ThreadConfig{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { _ = c.Close() })
+	w.models[c] = bytes.Clone(w.models[th])
+	return c
+}
+
+func (w *cowWorld) close(th *Thread) {
+	_ = th.Close()
+	delete(w.models, th)
+}
+
+// TestForkSharedGenerations exercises every path of copy-on-write fork:
+// a first fork (fresh image), a fork while an earlier child still maps
+// the image (fresh image again), a fork after the children are gone
+// (the image refreshed in place, with growth), forks of children, and
+// Unshare; writes by every side in between.
+func TestForkSharedGenerations(t *testing.T) {
+	if err := cowOff(); err != nil {
+		t.Skipf("copy-on-write fork unavailable: %v", err)
+	}
+	_, parent := forkParent(t, 8)
+	w := &cowWorld{t: t, models: map[*Thread][]byte{}, rnd: 0x9e3779b97f4a7c15}
+	w.models[parent] = bytes.Clone(w.mem(parent))
+
+	c1 := w.fork(parent)
+	w.check("first fork")
+	img := parent.mem.img
+	if img == nil || c1.mem.img != img || img.refs.Load() != 2 {
+		t.Fatalf("after the first fork: parent image %p, child image %p, refs %d", img, c1.mem.img, img.refs.Load())
+	}
+	w.scribble(parent, 300)
+	w.scribble(c1, 300)
+	w.check("writes after the first fork")
+
+	c2 := w.fork(parent)
+	w.check("fork while the first child lives")
+	if parent.mem.img == img || img.refs.Load() != 1 {
+		t.Fatalf("a shared image was not replaced (refs now %d)", img.refs.Load())
+	}
+	w.scribble(c2, 200)
+	w.scribble(parent, 200)
+	w.check("writes after the second fork")
+
+	w.close(c2)
+	img = parent.mem.img
+	if img.refs.Load() != 1 {
+		t.Fatalf("image refs %d after its other user closed, want 1", img.refs.Load())
+	}
+	// Growth, written past the old size, then a fork that refreshes the
+	// image in place.
+	if _, ok := parent.mod.Memory().Grow(3); !ok {
+		t.Fatal("grow failed")
+	}
+	w.models[parent] = append(w.models[parent], make([]byte, 3*pageSize)...)
+	w.scribble(parent, 500)
+	// A read of a never-written page must not count as a write.
+	_ = w.mem(parent)[len(w.mem(parent))-1]
+	c3 := w.fork(parent)
+	w.check("fork refreshing the image")
+	if parent.mem.img != img || c3.mem.img != img {
+		t.Fatal("the image only the parent used was not refreshed in place")
+	}
+	w.scribble(c3, 100)
+	g := w.fork(c3)
+	w.check("fork of a child")
+	w.scribble(g, 100)
+	w.scribble(c3, 100)
+	w.scribble(parent, 100)
+	w.check("writes by three generations")
+
+	w.close(c3)
+	w.close(g)
+	w.close(c1)
+	if err := parent.Unshare(); err != nil {
+		t.Fatal(err)
+	}
+	if parent.mem.img != nil {
+		t.Fatal("Unshare left an image")
+	}
+	w.check("unshare")
+	w.scribble(parent, 100)
+	c4 := w.fork(parent)
+	w.scribble(c4, 100)
+	w.check("fork after unshare")
+}
+
+// TestWrittenRuns: after a private mapping of an image, exactly the
+// pages written (not those only read) are reported.
+func TestWrittenRuns(t *testing.T) {
+	if err := cowOff(); err != nil {
+		t.Skipf("copy-on-write fork unavailable: %v", err)
+	}
+	if _, err := pagemap(); err != nil {
+		t.Skipf("no pagemap: %v", err)
+	}
+	const pages = 64
+	img, err := newImage(pages * chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.release()
+	if err := img.write(bytes.Repeat([]byte{7}, 8*chunk), 8*chunk); err != nil {
+		t.Fatal(err)
+	}
+	b, err := unix.Mmap(-1, 0, pages*chunk, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(b)
+	if err := img.mapPrivate(b); err != nil {
+		t.Fatal(err)
+	}
+	sum := 0
+	for i := 0; i < len(b); i += chunk {
+		sum += int(b[i]) // read every page: image data and holes
+	}
+	if sum != 8*7 {
+		t.Fatalf("read sum %d, want %d", sum, 8*7)
+	}
+	for _, p := range []int{0, 1, 2, 9, 30, pages - 1} {
+		b[p*chunk+100] = 1
+	}
+	var got [][2]int
+	err = writtenRuns(b, func(off, end int) error {
+		got = append(got, [2]int{off / chunk, end / chunk})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]int{{0, 3}, {9, 10}, {30, 31}, {pages - 1, pages}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("written runs %v, want %v", got, want)
 	}
 }
 

@@ -1,14 +1,47 @@
 package cpu
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero/experimental"
+	"golang.org/x/sys/unix"
 )
 
 // Linear memory owned by the runtime.
-
+//
+// A thread's linear memory is one fixed reservation of address space,
+// private and anonymous, that wazero grows by reslicing. Fork can make the
+// memories of parent and child copy-on-write views of one image instead of
+// copying it:
+//
+//   - The image is a memfd (a file in RAM) holding the parent's memory as
+//     it was at the fork. The first n bytes of both memories are remapped
+//     MAP_PRIVATE of it: each side reads the image, and its first write to
+//     a page copies that page for the writer alone. Nothing maps the image
+//     shared, so its contents change only while a single memory uses it.
+//   - memImage.refs counts the memories mapping the image; its descriptor
+//     is closed with the last one (the mappings alone would keep the pages
+//     alive; the descriptor is needed to make more mappings).
+//   - A later fork of a memory that maps an image nobody else uses
+//     refreshes that image in place: the pages written since they were
+//     mapped (anonymous pages of a file mapping, as /proc/self/pagemap
+//     shows them) are written back into it, and the memory is remapped
+//     over it. The cost follows the pages written since, not the size.
+//   - Otherwise (the first fork of a memory, or an image another live
+//     memory still maps) a fresh image is filled with the non-zero 4 KiB
+//     chunks of the memory: one copy, as a copying fork makes, after which
+//     both sides share.
+//
+// Package paging moves a memory's pages with mremap and serves them with
+// userfaultfd, which both assume private anonymous memory: Unshare turns a
+// copy-on-write memory back into that before anyone uses paging on it.
 const pageSize = 65536
 
 // limitedMemory is the experimental.MemoryAllocator of one thread: it
@@ -19,6 +52,11 @@ type limitedMemory struct {
 	limited bool
 	buf     []byte // the whole reservation
 	refused error  // why the initial allocation was refused, if it was
+
+	// img, when set, is the image buf[:imgLen] is a private mapping of;
+	// the rest of buf is anonymous.
+	img    *memImage
+	imgLen int
 }
 
 // Allocate implements experimental.MemoryAllocator. wazero calls it once
@@ -70,4 +108,291 @@ func (a *limitedMemory) release() {
 		_ = syscall.Munmap(a.buf)
 		a.buf = nil
 	}
+	a.dropImage()
+}
+
+// dropImage forgets the image the memory mapped (the caller has remapped
+// or unmapped that range).
+func (a *limitedMemory) dropImage() {
+	if a.img != nil {
+		a.img.release()
+		a.img, a.imgLen = nil, 0
+	}
+}
+
+// memImage is a memfd holding a memory image that forked memories map
+// copy-on-write.
+type memImage struct {
+	fd   int
+	size int          // bytes in the file
+	refs atomic.Int32 // memories mapping it (plus references in transit)
+}
+
+// release drops one reference; the last closes the descriptor.
+func (m *memImage) release() {
+	if m.refs.Add(-1) == 0 {
+		_ = unix.Close(m.fd)
+		m.fd = -1
+	}
+}
+
+// cowOff is why copy-on-write fork is off on this host (nil: it is on),
+// probed once per process.
+var cowOff = sync.OnceValue(func() error {
+	img, err := newImage(chunk)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dosemu: copy-on-write fork unavailable (%v): fork copies memory\n", err)
+		return err
+	}
+	img.release()
+	return nil
+})
+
+// newImage makes an empty (all zero) image of n bytes with one reference.
+// Cost: two system calls; the file takes memory only where written.
+func newImage(n int) (*memImage, error) {
+	fd, err := unix.MemfdCreate("dosemu-memory", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(fd, int64(n)); err != nil {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("sizing a memory image to %d bytes: %w", n, err)
+	}
+	m := &memImage{fd: fd, size: n}
+	m.refs.Store(1)
+	return m, nil
+}
+
+// grow extends the image to n bytes (new bytes zero).
+func (m *memImage) grow(n int) error {
+	if n <= m.size {
+		return nil
+	}
+	if err := unix.Ftruncate(m.fd, int64(n)); err != nil {
+		return fmt.Errorf("growing a memory image to %d bytes: %w", n, err)
+	}
+	m.size = n
+	return nil
+}
+
+// write stores b at offset off of the image.
+func (m *memImage) write(b []byte, off int) error {
+	for len(b) > 0 {
+		n, err := unix.Pwrite(m.fd, b, int64(off))
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return fmt.Errorf("writing %d bytes at %d of a memory image: %w", len(b), off, err)
+		}
+		b, off = b[n:], off+n
+	}
+	return nil
+}
+
+// writeNonZero stores the non-zero chunks of src at offset base onwards,
+// one write per run of them; the image must be zero there already.
+func (m *memImage) writeNonZero(src []byte, base int) error {
+	n := len(src)
+	for off := 0; off < n; {
+		end := min(off+chunk, n)
+		if isZero(src[off:end]) {
+			off = end
+			continue
+		}
+		run := end
+		for run < n {
+			e := min(run+chunk, n)
+			if isZero(src[run:e]) {
+				break
+			}
+			run = e
+		}
+		if err := m.write(src[off:run], base+off); err != nil {
+			return err
+		}
+		off = run
+	}
+	return nil
+}
+
+// mapPrivate maps the first len(b) bytes of the image over b (a page
+// aligned part of a reservation), copy-on-write. Linux keeps the old
+// mapping when a MAP_FIXED mmap fails.
+func (m *memImage) mapPrivate(b []byte) error {
+	_, err := unix.MmapPtr(m.fd, 0, unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_NORESERVE)
+	if err != nil {
+		return fmt.Errorf("mapping %d bytes of a memory image at %p: %w", len(b), unsafe.SliceData(b), err)
+	}
+	return nil
+}
+
+// pagemap is /proc/self/pagemap, opened once; it tells which pages of a
+// file mapping were written (became anonymous). Its flags need no
+// privilege.
+var pagemap = sync.OnceValues(func() (*os.File, error) {
+	return os.Open("/proc/self/pagemap")
+})
+
+// Flags of a pagemap entry (Documentation/admin-guide/mm/pagemap.rst).
+const (
+	pmPresent = 1 << 63
+	pmSwapped = 1 << 62
+	pmFile    = 1 << 61 // file page or shared anonymous
+)
+
+// errNoPagemap says the written pages of a mapping cannot be found.
+var errNoPagemap = errors.New("cpu: /proc/self/pagemap unavailable")
+
+// writtenRuns calls fn for each run [off, end) of pages of b (a page
+// aligned private file mapping) that the process wrote since b was
+// mapped: present anonymous pages, or swapped ones. Cost: one read of 8
+// bytes per page of b in batches, and fn's.
+func writtenRuns(b []byte, fn func(off, end int) error) error {
+	f, err := pagemap()
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoPagemap, err)
+	}
+	const batch = 4096 // entries per read: 32 KiB
+	var ent [8 * batch]byte
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(b))) / chunk
+	npages := len(b) / chunk
+	runStart := -1
+	for i := 0; i < npages; {
+		cnt := min(npages-i, batch)
+		buf := ent[:8*cnt]
+		if _, err := f.ReadAt(buf, int64(base+uintptr(i))*8); err != nil {
+			return fmt.Errorf("%w: reading %d entries: %w", errNoPagemap, cnt, err)
+		}
+		for j := 0; j < cnt; j++ {
+			e := binary.NativeEndian.Uint64(buf[8*j:])
+			written := e&pmSwapped != 0 || (e&pmPresent != 0 && e&pmFile == 0)
+			switch {
+			case written && runStart < 0:
+				runStart = i + j
+			case !written && runStart >= 0:
+				if err := fn(runStart*chunk, (i+j)*chunk); err != nil {
+					return err
+				}
+				runStart = -1
+			}
+		}
+		i += cnt
+	}
+	if runStart >= 0 {
+		return fn(runStart*chunk, npages*chunk)
+	}
+	return nil
+}
+
+// share makes the first n bytes of the memory (its current size) a
+// copy-on-write mapping of an image holding exactly their contents, and
+// returns that image with one more reference, for the child to adopt or
+// release. The memory must be stopped (nothing writes it meanwhile).
+//
+// Cost: with an image only this memory maps, a write of the pages written
+// since the last fork (plus the non-zero chunks of any growth since) and
+// one mmap; otherwise a write of every non-zero chunk into a fresh image.
+// Either way the parent's later touches fault the pages back in (a read
+// maps the image's page, a write copies it).
+func (a *limitedMemory) share(n int) (*memImage, error) {
+	if n <= 0 || n%chunk != 0 || n > len(a.buf) {
+		return nil, fmt.Errorf("cpu: sharing %d bytes of a %d-byte reservation: want a positive multiple of %d", n, len(a.buf), chunk)
+	}
+	img := a.img
+	if img != nil && (img.refs.Load() != 1 || a.imgLen > n || a.refresh(n) != nil) {
+		img = nil
+	}
+	if img == nil {
+		fresh, err := newImage(n)
+		if err != nil {
+			return nil, err
+		}
+		if err := fresh.writeNonZero(a.buf[:n], 0); err != nil {
+			fresh.release()
+			return nil, err
+		}
+		img = fresh
+	} else {
+		img.refs.Add(1) // the mapping's reference is re-taken below
+	}
+	if err := img.mapPrivate(a.buf[:n]); err != nil {
+		img.release()
+		return nil, err
+	}
+	a.dropImage()
+	a.img, a.imgLen = img, n
+	img.refs.Add(1) // the child's
+	return img, nil
+}
+
+// refresh brings the image this memory alone maps up to date with the
+// memory's first n bytes (n >= imgLen): written pages go back into the
+// image, and growth since the image was made is appended. A failure
+// leaves the image partly refreshed, which is harmless: every byte written
+// is what the memory holds at that offset.
+func (a *limitedMemory) refresh(n int) error {
+	img := a.img
+	err := writtenRuns(a.buf[:a.imgLen], func(off, end int) error {
+		return img.write(a.buf[off:end], off)
+	})
+	if err != nil {
+		return err
+	}
+	if n > a.imgLen {
+		old := img.size
+		if err := img.grow(n); err != nil {
+			return err
+		}
+		// Bytes of the image past its old size are zero; the memory's
+		// growth may have been written anywhere past imgLen.
+		from := a.imgLen
+		if old > from {
+			if err := img.write(a.buf[from:old], from); err != nil {
+				return err
+			}
+			from = old
+		}
+		return img.writeNonZero(a.buf[from:n], from)
+	}
+	return nil
+}
+
+// adopt maps the first n bytes of img over this (fresh) memory, taking
+// over the reference share handed out.
+func (a *limitedMemory) adopt(img *memImage, n int) error {
+	if n <= 0 || n > len(a.buf) || n > img.size {
+		return fmt.Errorf("cpu: adopting %d bytes of a %d-byte image into a %d-byte reservation", n, img.size, len(a.buf))
+	}
+	if err := img.mapPrivate(a.buf[:n]); err != nil {
+		return err
+	}
+	a.dropImage()
+	a.img, a.imgLen = img, n
+	return nil
+}
+
+// unshare turns a copy-on-write memory back into private anonymous
+// memory with the same contents. Cost: a copy of the non-zero chunks of
+// the shared range (a no-op for a memory that shares nothing).
+func (a *limitedMemory) unshare() error {
+	if a.img == nil {
+		return nil
+	}
+	n := a.imgLen
+	tmp, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
+	if err != nil {
+		return fmt.Errorf("cpu: unsharing %d bytes of memory: %w", n, err)
+	}
+	copyNonZero(tmp, a.buf[:n], 0)
+	_, err = unix.MremapPtr(unsafe.Pointer(unsafe.SliceData(tmp)), uintptr(n), unsafe.Pointer(unsafe.SliceData(a.buf)), uintptr(n),
+		unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED)
+	if err != nil {
+		_ = unix.Munmap(tmp)
+		return fmt.Errorf("cpu: unsharing %d bytes of memory: moving the copy in place: %w", n, err)
+	}
+	a.dropImage()
+	return nil
 }

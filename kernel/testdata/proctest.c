@@ -301,18 +301,21 @@ isolation(void)
   return 0;
 }
 
-// forkloop n mib: holds mib MiB of touched memory and forks n times;
-// each child exits at once and is reaped.
+// forkloop n mib: holds mib MiB of memory with a non-zero byte in every
+// 4 KiB page (so no page of it is zero and every one is resident) and
+// forks n times; each child checks its copy of two pages, exits at once
+// and is reaped.
 static int
 forkloop(long n, long mib)
 {
-  char *mem = malloc(mib << 20);
+  long size = mib << 20;
+  char *mem = malloc(size);
   if (mib > 0 && !mem) {
     printf("forkloop: no memory for %ld MiB\n", mib);
     return 1;
   }
-  for (long i = 0; i < (mib << 20); i += 4096)
-    mem[i] = (char)i;
+  for (long i = 0; i < size; i += 4096)
+    mem[i] = (char)((i >> 12) | 1);
   for (long i = 0; i < n; i++) {
     dosemu_gid_t pid, who;
     int32_t st;
@@ -321,9 +324,15 @@ forkloop(long n, long mib)
       printf("forkloop: fork: %s\n", strerror(e));
       return 1;
     }
-    if (pid == 0)
-      _exit(mem ? mem[4096] & 1 : 0);
+    if (pid == 0) {
+      int ok = size == 0 || (mem[0] == 1 && mem[size - 4096] == (char)(((size - 4096) >> 12) | 1));
+      _exit(ok ? 0 : 3);
+    }
     dosemu_wait(pid, 0, &who, &st);
+    if (st != 0) {
+      printf("forkloop: child %ld saw the wrong memory (status %d)\n", i, st);
+      return 1;
+    }
   }
   printf("forkloop: %ld forks of %ld MiB\n", n, mib);
   return 0;
