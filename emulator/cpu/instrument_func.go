@@ -301,32 +301,87 @@ const (
 	kindTop                  // function body: fuel check, frame restore, dispatch
 )
 
+// target is one entry of a rewind dispatch: sites lo..hi are reached by a
+// branch to the absolute label abs.
+type target struct{ lo, hi, abs int }
+
+// header is what a sequence must do before its first instruction: for a
+// function body or loop body, charge fuel and test it (the rewind path
+// rides on that test); for a block body, test for a rewind. A sequence that
+// starts with a nested block or loop holding sites hands its header down
+// to it (see emitSeq), so header carries the duties of enclosing levels
+// too: targets lists their dispatch entries, restore says the frame is
+// still to be reloaded.
+type header struct {
+	kind     seqKind
+	params   []wasm.ValType
+	ownSite  int // site of this header's own fuel check
+	charge   int
+	hasCalls bool
+	restore  bool
+	targets  []target
+}
+
+// descendable reports whether a sequence's first element can take over
+// the sequence's header: a block or loop holding sites, entered with
+// nothing on the operand stack. Nothing runs between the sequence's start
+// and that element's start, so a header placed inside it runs exactly
+// when the sequence's own would have.
+func descendable(e *elem) bool {
+	return e.isItem() && e.blk != nil && len(e.stack) == 0 && len(e.blk.params) == 0 &&
+		(e.blk.op == wasm.OpBlock || e.blk.op == wasm.OpLoop)
+}
+
 // emitSeq emits one block body. See the package documentation for the
 // shape: the body is wrapped in one empty block per suspension item so that
 // the rewind dispatch can branch forward to any of them, and the operand
 // stack is cut into locals at each item.
-func (r *funcRewriter) emitSeq(seq []elem, kind seqKind, params []wasm.ValType, ownSite int, charge int, hasCalls bool) {
+//
+// When the body starts with a block or loop holding sites, its header
+// moves into that element: a chain of nested blocks (the shape of every Go
+// function, and of C switch lowering) then pays one test on entry instead
+// of one per level, and a function body or loop body that starts with a
+// loop merges its fuel test into the loop's (its charge is subtracted
+// untested; the loop tests right after).
+func (r *funcRewriter) emitSeq(seq []elem, h header) {
 	var items []int
 	for k := range seq {
 		if seq[k].isItem() {
 			items = append(items, k)
 		}
 	}
-	if len(items) == 0 && kind == kindBlock {
+	if len(items) == 0 && h.kind == kindBlock && len(h.targets) == 0 {
 		r.emitPlain(seq)
 		return
 	}
-	ps := r.spill(params)
+	desc := len(items) > 0 && items[0] == 0 && descendable(&seq[0])
+	first := 1
+	if desc {
+		first = 2
+	}
+	ps := r.spill(h.params)
 	bAbs := make([]int, len(items)+1) // bAbs[j]: absolute label of $B_j, 1-based
-	for j := len(items); j >= 1; j-- {
+	for j := len(items); j >= first; j-- {
 		bAbs[j] = r.depth
 		r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
 	}
-	r.emitHeader(seq, items, bAbs, kind, ownSite, charge, hasCalls)
-	r.reload(ps)
+	targets := make([]target, 0, len(items)+len(h.targets))
+	for j := first; j <= len(items); j++ {
+		e := &seq[items[j-1]]
+		targets = append(targets, target{e.lo(), e.hi(), bAbs[j]})
+	}
+	targets = append(targets, h.targets...)
+	k0 := 0
+	if desc {
+		r.emitDescend(&seq[0], h, targets)
+		k0 = 1
+	} else {
+		r.emitHeader(h, targets)
+		r.reload(ps)
+	}
 	r.free(ps)
-	j := 0
-	for k := range seq {
+	j := first - 1
+	for k := k0; k < len(seq); k++ {
 		e := &seq[k]
 		if !e.isItem() {
 			if e.blk == nil {
@@ -351,15 +406,49 @@ func (r *funcRewriter) emitSeq(seq []elem, kind seqKind, params []wasm.ValType, 
 	}
 }
 
-// emitDispatch branches to the item holding the target site ($site), or
-// traps if no item of this sequence holds it (a corrupt capture).
-func (r *funcRewriter) emitDispatch(seq []elem, items []int, bAbs []int) {
-	if len(items) == 0 {
+// emitDescend emits the first element of a sequence, a block or loop that
+// takes over the sequence's header h with the dispatch targets of the
+// sequence's later items.
+func (r *funcRewriter) emitDescend(e *elem, h header, targets []target) {
+	b := e.blk
+	if b.op == wasm.OpLoop {
+		if h.kind != kindBlock {
+			r.emitCharge(h.charge)
+		}
+		r.openOriginal(e)
+		r.emitSeq(b.then, header{kind: kindLoop, ownSite: b.loopSite, charge: b.charge,
+			hasCalls: b.hasCalls, restore: h.restore, targets: targets})
+		r.closeOriginal()
+		return
+	}
+	h.params = nil
+	h.targets = targets
+	r.openOriginal(e)
+	r.emitSeq(b.then, h)
+	r.closeOriginal()
+}
+
+// emitCharge subtracts a static charge from the budget without testing it
+// (a test follows before anything else runs).
+func (r *funcRewriter) emitCharge(c int) {
+	if c == 0 {
+		return
+	}
+	r.emitI(wasm.OpGlobalGet, r.mi.fuelG)
+	r.emitConst64(int64(c))
+	r.emit(wasm.OpI64Sub)
+	r.emitI(wasm.OpGlobalSet, r.mi.fuelG)
+}
+
+// emitDispatch branches to the target holding the site in $site, or traps
+// if none holds it (a corrupt capture). Targets are in site order.
+func (r *funcRewriter) emitDispatch(targets []target) {
+	if len(targets) == 0 {
 		r.emit(wasm.OpUnreachable)
 		return
 	}
-	lo := seq[items[0]].lo()
-	hi := seq[items[len(items)-1]].hi()
+	lo := targets[0].lo
+	hi := targets[len(targets)-1].hi
 	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
 	bad := r.depth - 1
 	r.emitI(wasm.OpLocalGet, r.siteL)
@@ -370,10 +459,14 @@ func (r *funcRewriter) emitDispatch(seq []elem, items []int, bAbs []int) {
 	labels := r.sc.labelList(hi - lo + 1)[:0]
 	j := 0
 	for s := lo; s <= hi; s++ {
-		for s > seq[items[j]].hi() {
+		for s > targets[j].hi {
 			j++
 		}
-		labels = append(labels, r.rel(bAbs[j+1]))
+		if s < targets[j].lo {
+			labels = append(labels, r.rel(bad))
+			continue
+		}
+		labels = append(labels, r.rel(targets[j].abs))
 	}
 	r.out = append(r.out, wasm.Instr{Op: wasm.OpBrTable, Labels: labels, Index: r.rel(bad)})
 	r.emitEnd()
@@ -403,18 +496,18 @@ func (r *funcRewriter) emitUnwindTo(site int) {
 	r.emitI(wasm.OpBr, r.rel(0))
 }
 
-func (r *funcRewriter) emitHeader(seq []elem, items []int, bAbs []int, kind seqKind, ownSite int, charge int, hasCalls bool) {
-	if kind == kindBlock {
+func (r *funcRewriter) emitHeader(h header, targets []target) {
+	if h.kind == kindBlock {
 		r.emitRewinding()
 		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
-		r.emitDispatch(seq, items, bAbs)
+		r.emitDispatch(targets)
 		r.emitEnd()
 		return
 	}
 	// Charge, and test the budget: the rewind path rides on the same test
 	// because the runtime makes the budget very negative while rewinding.
 	r.emitI(wasm.OpGlobalGet, r.mi.fuelG)
-	r.emitConst64(int64(charge))
+	r.emitConst64(int64(h.charge))
 	r.emit(wasm.OpI64Sub)
 	r.emitI(wasm.OpLocalTee, r.fuelL)
 	r.emitI(wasm.OpGlobalSet, r.mi.fuelG)
@@ -424,33 +517,33 @@ func (r *funcRewriter) emitHeader(seq []elem, items []int, bAbs []int, kind seqK
 	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
 	r.emitRewinding()
 	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
-	if kind == kindTop {
+	if h.restore {
 		r.emitRestore()
 	}
 	r.emitI(wasm.OpLocalGet, r.siteL)
-	r.emitConst32(int32(ownSite))
+	r.emitConst32(int32(h.ownSite))
 	r.emit(wasm.OpI32Ne)
 	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
-	r.emitDispatch(seq, items, bAbs)
+	r.emitDispatch(targets)
 	r.emitEnd()
 	r.emitFinishRewind()
 	r.out = append(r.out, wasm.Instr{Op: wasm.OpElse})
 	switch {
-	case kind == kindTop && !hasCalls:
+	case h.kind == kindTop && !h.hasCalls:
 		// A call-free function with loops: its loops check the budget.
-	case hasCalls:
+	case h.hasCalls:
 		// Calls already spoil this code's register allocation: ask the
 		// host to switch away right here (usually a cheap block).
 		r.emitI(wasm.OpCall, r.mi.imp[impYield])
 		r.emitI(wasm.OpGlobalGet, r.mi.stateG)
 		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
-		r.emitUnwindTo(ownSite)
+		r.emitUnwindTo(h.ownSite)
 		r.emitEnd()
 	default:
 		// A call-free loop must stay call-free: unwind to the host.
 		r.emitConst32(stateUnwinding)
 		r.emitI(wasm.OpGlobalSet, r.mi.stateG)
-		r.emitUnwindTo(ownSite)
+		r.emitUnwindTo(h.ownSite)
 	}
 	r.emitEnd()
 	r.emitEnd()
@@ -487,12 +580,12 @@ func (r *funcRewriter) emitItem(e *elem) {
 	r.openOriginal(e)
 	switch b.op {
 	case wasm.OpLoop:
-		r.emitSeq(b.then, kindLoop, b.params, b.loopSite, b.charge, b.hasCalls)
+		r.emitSeq(b.then, header{kind: kindLoop, params: b.params, ownSite: b.loopSite, charge: b.charge, hasCalls: b.hasCalls})
 	default:
-		r.emitSeq(b.then, kindBlock, b.params, 0, 0, false)
+		r.emitSeq(b.then, header{kind: kindBlock, params: b.params})
 		if b.hasElse {
 			r.emit(wasm.OpElse)
-			r.emitSeq(b.els, kindBlock, b.params, 0, 0, false)
+			r.emitSeq(b.els, header{kind: kindBlock, params: b.params})
 		}
 	}
 	r.closeOriginal()
@@ -580,7 +673,7 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty) // $unwind, absolute label 0
 	r.emitBlock(wasm.OpBlock, r.mi.resultBlockType(r.ft.Results))
 	r.labels = append(r.sc.labels[:0], 1) // the function's own label is now $body
-	r.emitSeq(top, kindTop, nil, 0, r.entry, r.hasCall)
+	r.emitSeq(top, header{kind: kindTop, charge: r.entry, hasCalls: r.hasCall, restore: true})
 	r.emitEnd()
 	r.emit(wasm.OpReturn)
 	r.emitEnd()
