@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -151,4 +153,104 @@ func FuzzParseMigratePlan(f *testing.F) {
 			t.Fatalf("%q parsed, but its String %q does not: %v", s, m.String(), err)
 		}
 	})
+}
+
+// tourRun runs migtour on c0 of a three-computer cluster with a root
+// directory; who is "parent", "child" or "none" (nothing moves).
+func tourRun(t *testing.T, mode kernel.MigrateMode, who string) *rig {
+	t.Helper()
+	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 5, RootDir: true})
+	r.load(t, "migtour")
+	if _, err := r.Spawn(0, "migtour", []string{"migtour", fmt.Sprint(int(mode)), who}, []string{"TOUR=on"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.jsonl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.fails) > 0 || len(r.Failures()) > 0 {
+		t.Fatalf("failures: %v %v\n%s", r.fails, r.Failures(), r.out.String())
+	}
+	return r
+}
+
+var outMark = regexp.MustCompile(`\[(c\d+:\d+) [a-z]+ ([12])\] `)
+
+// streams splits the rig's output into each process's streams, keyed
+// "c0:2 1" (stdout) or "c0:2 2" (stderr).
+func streams(s string) map[string]string {
+	out := map[string]string{}
+	ms := outMark.FindAllStringSubmatchIndex(s, -1)
+	for i, m := range ms {
+		end := len(s)
+		if i+1 < len(ms) {
+			end = ms[i+1][0]
+		}
+		key := s[m[2]:m[3]] + " " + s[m[4]:m[5]]
+		out[key] += s[m[1]:end]
+	}
+	return out
+}
+
+// TestMigrateTour takes a process with an open file, a pipe to a child,
+// two sockets, env and cwd from c0 to c1, c2 and back (or its child, the
+// pipe's reader, on the same tour), in every strategy: its output must be
+// the unmoved run's, files made on the way must land at home, and the
+// forwarded file and socket calls must have paid the network.
+func TestMigrateTour(t *testing.T) {
+	base := streams(tourRun(t, kernel.StopCopy, "none").out.String())
+	for key, l := range map[string]string{"c0:2 1": "step 2: datagram three from c0:49152, cwd /work, TOUR=on\nlog:\nalpha\none\ntwo\nthree\nchild status 1792 (same child: 1)\n",
+		"c0:3 1": "child got: three\nchild: end of pipe after 0 hops\n"} {
+		if !strings.HasSuffix(base[key], l) {
+			t.Fatalf("unmoved output of %s does not end with %q: %q", key, l, base[key])
+		}
+	}
+	for _, mode := range []kernel.MigrateMode{kernel.StopCopy, kernel.PreCopy, kernel.PostCopy} {
+		for _, who := range []string{"parent", "child"} {
+			t.Run(mode.String()+"/"+who, func(t *testing.T) {
+				r := tourRun(t, mode, who)
+				got := streams(r.out.String())
+				for _, key := range []string{"c0:2 1", "c0:3 1"} {
+					want := base[key]
+					if who == "child" && key == "c0:3 1" {
+						want = strings.Replace(want, "after 0 hops", "after 3 hops", 1)
+					}
+					if got[key] != want {
+						t.Errorf("output of %s:\n%s\nwant:\n%s", key, got[key], want)
+					}
+				}
+				mover := map[string]string{"parent": "c0:2 2", "child": "c0:3 2"}[who]
+				if want := who + " hop 0: on c1\n" + who + " hop 1: on c2\n" + who + " hop 2: on c0\n"; got[mover] != want {
+					t.Errorf("%s's tour: %q, want %q", who, got[mover], want)
+				}
+				if m, a := moved(r); m != 3 || a != 0 {
+					t.Fatalf("moved %d aborted %d, want 3 and 0", m, a)
+				}
+				for i := 0; i < 3; i++ {
+					if _, err := r.FS(0).Stat(fmt.Sprintf("work/made-%d.txt", i), true); err != nil {
+						t.Errorf("made-%d.txt is not at home: %v", i, err)
+					}
+					for c := 1; c < 3; c++ {
+						if _, err := r.FS(c).Stat(fmt.Sprintf("work/made-%d.txt", i), true); err == nil {
+							t.Errorf("made-%d.txt was made on c%d, not at home", i, c)
+						}
+					}
+				}
+				if who == "parent" {
+					fwd := r.Kernel(1).MigrationStats().Forwarded + r.Kernel(2).MigrationStats().Forwarded
+					if fwd == 0 {
+						t.Errorf("no socket call was forwarded home")
+					}
+					if st := r.FileStats(1); st.Calls == 0 || st.BytesOut == 0 {
+						t.Errorf("c1 made no remote file writes (%+v): the file was used in place", st)
+					}
+				}
+				if !strings.Contains(r.trace.String(), `"what":"pipe.`) {
+					t.Errorf("no pipe traffic crossed the network")
+				}
+			})
+		}
+	}
 }

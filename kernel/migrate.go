@@ -102,6 +102,10 @@ type MigrateOptions struct {
 	// when the process runs again (here after an abort, there after a
 	// commit); nil error means it moved.
 	Done func(error)
+	// Resumed, if set, is called once from the event loop immediately
+	// before the moved process's first slice on the destination starts:
+	// the end of its downtime as the guest sees it. Never after an abort.
+	Resumed func()
 }
 
 // MigStats count a computer's migrations (as the source).
@@ -111,6 +115,10 @@ type MigStats struct {
 	Fetches, FetchedPages   uint64 // post-copy demand fetches (deterministic)
 	PushedPages             uint64 // post-copy background pages
 	Downtime                vtime.Duration
+	// Forwarded counts socket calls that processes of this computer made
+	// to sockets homed elsewhere (each a round trip to that computer), and
+	// ForwardedBytes their wire bytes both ways.
+	Forwarded, ForwardedBytes uint64
 }
 
 // Tunables of the protocol.
@@ -147,7 +155,8 @@ type procMig struct {
 	// capture unwound; the guest makes that call again after the rewind
 	// (on either computer) and gets result instead of a new migration.
 	answered bool
-	seq      int // migrations started
+	seq      int    // migrations started
+	resumed  func() // MigrateOptions.Resumed of the last commit, until its first slice
 }
 
 type migration struct {
@@ -440,9 +449,13 @@ func (m *migration) send(phase string, size int, next func()) {
 	}
 }
 
-func (m *migration) link() net.LinkParams {
-	if nw := m.from.network(); nw != nil {
-		if l, err := nw.Fabric().Link(m.from.cfg.Index, m.to.cfg.Index); err == nil {
+func (m *migration) link() net.LinkParams { return m.from.linkTo(m.to.cfg.Index) }
+
+// linkTo is the fabric's link from this computer to computer to (zero
+// without a network).
+func (k *Kernel) linkTo(to int) net.LinkParams {
+	if nw := k.network(); nw != nil {
+		if l, err := nw.Fabric().Link(k.cfg.Index, to); err == nil {
 			return l
 		}
 	}
@@ -507,15 +520,18 @@ func (m *migration) commit() {
 	old := p.th
 	p.th = th
 	_ = old.Close()
+	f := m.rebind()
 	m.move()
 	pm := p.mig
 	pm.active = nil
 	b.migState().have[p.prog.Hash()] = true
+	pm.resumed = m.opt.Resumed
 	st := &a.migState().stats
 	st.Moved++
 	st.Downtime += b.loop.Now().Sub(m.frozenAt)
-	b.emitMig(m, "resume", map[string]any{"flow_phase": "end", "downtime_ns": int64(b.loop.Now().Sub(m.frozenAt)),
-		"total_ns": int64(b.loop.Now().Sub(m.started)), "bytes": m.sent})
+	f["flow_phase"], f["bytes"] = "end", m.sent
+	f["downtime_ns"], f["total_ns"] = int64(b.loop.Now().Sub(m.frozenAt)), int64(b.loop.Now().Sub(m.started))
+	b.emitMig(m, "resume", f)
 	m.thaw(b)
 	if pm.pager != nil {
 		m.pushNext()
@@ -601,6 +617,25 @@ func dropPages(region []byte) error {
 		return err
 	}
 	return pg.Free()
+}
+
+// rebind gives the process, past the point of no return, what reaches its
+// residual dependencies from the destination: pipe ends that work from
+// there (remote ends, or local ones again for pipes homed there) and its
+// files reopened through the destination (migrate_files.go); sockets stay
+// where they are and are forwarded (Socket.forward). A failure leaves
+// that fd as it was, still working through the old computer's objects,
+// and is reported in the resume event's fields, which it returns.
+func (m *migration) rebind() map[string]any {
+	p, b := m.p, m.to
+	f := map[string]any{}
+	if err := p.MovePipeEnds(b); err != nil {
+		f["pipe_error"] = err.Error()
+	}
+	if err := p.rebindFiles(b); err != nil {
+		f["file_error"] = err.Error()
+	}
+	return f
 }
 
 // move transfers the process between the two kernels' tables.
@@ -717,6 +752,15 @@ func (k *Kernel) migPreempted(p *Process) {
 // starts after the slice, with the process frozen at this system call.
 func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Errno {
 	to, mode := int(int32(a[0])), MigrateMode(uint32(a[1]))
+	pm := p.migState()
+	if pm.answered {
+		// The call repeated after the capture's rewind: the migration it
+		// started is over, here or there.
+		pm.answered = false
+		r := pm.result
+		pm.result = 0
+		return r
+	}
 	if to < 0 || to >= p.k.world.NumComputers() {
 		return vfs.EINVAL
 	}
@@ -728,15 +772,6 @@ func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Err
 	}
 	if p.th == nil || p.state != Running {
 		return vfs.EBUSY
-	}
-	pm := p.migState()
-	if pm.answered {
-		// The call repeated after the capture's rewind: the migration it
-		// started is over, here or there.
-		pm.answered = false
-		r := pm.result
-		pm.result = 0
-		return r
 	}
 	if pm.active != nil || pm.pager != nil {
 		return vfs.EBUSY

@@ -202,6 +202,7 @@ type pipeEnd struct {
 	p      *Pipe
 	write  bool
 	closed bool
+	hand   handover // what an end this one replaced (migration) left
 }
 
 var (
@@ -215,12 +216,21 @@ func (e *pipeEnd) Read(b []byte) (int, error) {
 	if e.write || e.closed {
 		return 0, vfs.EBADF
 	}
+	if n, wait := e.hand.read(b); n > 0 || wait {
+		if wait {
+			return 0, vfs.EAGAIN
+		}
+		return n, nil
+	}
 	return e.p.readOp(b)
 }
 
 func (e *pipeEnd) Write(b []byte) (int, error) {
 	if !e.write || e.closed {
 		return 0, vfs.EBADF
+	}
+	if e.hand.draining() {
+		return 0, vfs.EAGAIN
 	}
 	return e.p.writeOp(b)
 }
@@ -231,8 +241,10 @@ func (e *pipeEnd) Stat() (vfs.Stat, error) {
 
 func (e *pipeEnd) Sync(bool) error { return nil }
 
-func (e *pipeEnd) Readable() bool { return !e.write && e.p.canRead() }
-func (e *pipeEnd) Writable() bool { return e.write && e.p.canWrite() }
+func (e *pipeEnd) Readable() bool {
+	return !e.write && (e.hand.readable() || (!e.hand.waiting() && e.p.canRead()))
+}
+func (e *pipeEnd) Writable() bool { return e.write && !e.hand.draining() && e.p.canWrite() }
 
 func (e *pipeEnd) Close() error {
 	if e.closed {

@@ -225,6 +225,78 @@ type remotePipeEnd struct {
 	broken bool   // writer: the home said EPIPE
 
 	moved, calls uint64 // bytes and requests, for tests
+
+	hand      handover // what an end this one replaced (migration) left
+	handedOff bool     // replaced by a migration: a late read is kept for the successor
+}
+
+// handover is what a pipe end replaced by a migration (MovePipeEnds)
+// leaves to its successor, so that no byte is lost or reordered by the
+// move: a reader's bytes fetched but not yet read, and its read still in
+// flight (whose bytes are the successor's once they arrive, before any
+// the successor reads itself); a writer's outbox still on its way to the
+// pipe (the successor writes only once it has drained, so the pipe sees
+// the bytes in the order the process wrote them).
+type handover struct {
+	carry []byte
+	pred  *remotePipeEnd
+}
+
+// read serves b from the carried bytes; wait reports that the old end's
+// read is still in flight (nothing may be read past it yet).
+func (h *handover) read(b []byte) (n int, wait bool) {
+	if p := h.pred; p != nil && !p.inFlight {
+		h.carry = append(h.carry, p.in...)
+		p.in, h.pred = nil, nil
+	}
+	if len(h.carry) > 0 {
+		n = copy(b, h.carry)
+		h.carry = h.carry[n:]
+		if len(h.carry) == 0 {
+			h.carry = nil
+		}
+		return n, false
+	}
+	return 0, h.pred != nil
+}
+
+func (h *handover) readable() bool {
+	return len(h.carry) > 0 || (h.pred != nil && !h.pred.inFlight && len(h.pred.in) > 0)
+}
+
+func (h *handover) waiting() bool { return h.pred != nil && h.pred.inFlight }
+
+// draining reports that the old writer still has bytes on their way.
+func (h *handover) draining() bool {
+	p := h.pred
+	if p == nil {
+		return false
+	}
+	if p.err != nil || p.broken || (len(p.out) == 0 && !p.inFlight) {
+		h.pred = nil
+		return false
+	}
+	return true
+}
+
+// handOff moves what old (being replaced by a migration) holds for the
+// process into h.
+func (h *handover) handOff(old fd.File) {
+	e, ok := old.(*remotePipeEnd)
+	if !ok {
+		return
+	}
+	h.carry = append(append([]byte(nil), e.hand.carry...), e.in...)
+	e.in = nil
+	e.handedOff = true
+	switch {
+	case !e.write && e.hand.pred != nil:
+		h.pred = e.hand.pred // still waiting for the one before
+	case !e.write && e.inFlight:
+		h.pred = e
+	case e.write && (len(e.out) > 0 || e.inFlight || e.hand.pred != nil):
+		h.pred = e
+	}
 }
 
 var (
@@ -305,6 +377,11 @@ func (e *remotePipeEnd) sendRead() {
 			}
 			rep, _ := m.Body.(pipeReadRep)
 			if e.closed {
+				if e.handedOff && len(rep.Data) > 0 {
+					// The process moved on: its new end takes these.
+					e.in = append(e.in, rep.Data...)
+					e.k.notifyHook()
+				}
 				e.kick() // the guest is gone: only the close is left
 				return
 			}
@@ -339,7 +416,7 @@ func (e *remotePipeEnd) sendWrite() {
 			wasFull := len(e.out) > remoteWindow-PipeAtomic
 			e.out = e.out[n:]
 			e.moved += uint64(n)
-			if wasFull {
+			if wasFull || (e.handedOff && len(e.out) == 0) {
 				e.k.notifyHook()
 			}
 			if n > 0 || len(e.out) == 0 {
@@ -366,6 +443,12 @@ func (e *remotePipeEnd) Read(b []byte) (int, error) {
 	}
 	if len(b) == 0 {
 		return 0, nil
+	}
+	if n, wait := e.hand.read(b); n > 0 || wait {
+		if wait {
+			return 0, vfs.EAGAIN
+		}
+		return n, nil
 	}
 	if len(e.in) == 0 {
 		if e.eof {
@@ -399,6 +482,9 @@ func (e *remotePipeEnd) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if e.hand.draining() {
+		return 0, vfs.EAGAIN
+	}
 	room := remoteWindow - len(e.out)
 	if room <= 0 || (len(b) <= PipeAtomic && room < len(b)) {
 		return 0, vfs.EAGAIN
@@ -410,11 +496,11 @@ func (e *remotePipeEnd) Write(b []byte) (int, error) {
 }
 
 func (e *remotePipeEnd) Readable() bool {
-	return !e.write && (len(e.in) > 0 || e.eof || e.err != nil)
+	return !e.write && (e.hand.readable() || (!e.hand.waiting() && (len(e.in) > 0 || e.eof || e.err != nil)))
 }
 
 func (e *remotePipeEnd) Writable() bool {
-	return e.write && (e.broken || e.err != nil || len(e.out) <= remoteWindow-PipeAtomic)
+	return e.write && !e.hand.draining() && (e.broken || e.err != nil || len(e.out) <= remoteWindow-PipeAtomic)
 }
 
 func (e *remotePipeEnd) Stat() (vfs.Stat, error) {
@@ -518,6 +604,12 @@ func (p *Process) MovePipeEnds(to *Kernel) error {
 		}
 		cloexec, flags := e.CloseOnExec, e.File().Flags()
 		_ = nf.SetFlags(flags)
+		switch ne := nf.(type) {
+		case *pipeEnd:
+			ne.hand.handOff(e.File())
+		case *remotePipeEnd:
+			ne.hand.handOff(e.File())
+		}
 		if err := p.fds.Set(i, nf, e.Rights, e.Inheriting); err != nil {
 			_ = nf.Close()
 			return err

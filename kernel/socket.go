@@ -74,6 +74,8 @@ type Socket struct {
 
 	names []string // names registered for this socket
 	owner uint64   // who registered them
+
+	inFwd bool // a forwarded call is being charged (forward)
 }
 
 var (
@@ -170,17 +172,68 @@ func (ks *Socket) enqueue(it outItem) {
 // reaching its sockets through their home), so when this computer is not
 // running a slice the others are asked: O(computers), only then.
 func (ks *Socket) now() (vtime.Time, bool) {
+	if p := ks.caller(); p != nil {
+		return p.Now(), true
+	}
+	return ks.k.loop.Now(), false
+}
+
+// caller is the process in a slice now (the one making a socket call),
+// nil outside slices. This computer is asked first; O(computers) only
+// when the caller migrated away from the socket's computer.
+func (ks *Socket) caller() *Process {
 	if ks.k.running != nil {
-		return ks.k.running.Now(), true
+		return ks.k.running
 	}
 	w := ks.k.world
 	for i, n := 0, w.NumComputers(); i < n; i++ {
 		if k := w.Kernel(i); k != nil && k.running != nil {
-			return k.running.Now(), true
+			return k.running
 		}
 	}
-	return ks.k.loop.Now(), false
+	return nil
 }
+
+// Forwarding. A socket stays on the computer it was made on: its address
+// (computer, port) is what peers know, and packets keep arriving there.
+// A process that migrated away reaches it through that computer, its
+// home for the socket (Sprite's and MOSIX's home-node forwarding): each
+// socket call it makes is a request to the socket's computer and a reply,
+// so the call costs the caller a round trip on the link between the two
+// computers plus the transfer time of the bytes it moves (sendto's
+// payload one way, recvfrom's the other, and a header each way), charged
+// to the caller's slice like any synchronous remote call. Data sent
+// leaves the socket's computer at the caller's clock after that charge.
+// Back on the socket's computer, calls are local again. Readiness checks
+// (poll) are the home's notifications and cost nothing more.
+const sockFwdHeader = 64
+
+// forward starts the charge of a socket call; the returned function,
+// called with the payload bytes the call moved, ends it. Calls nested
+// inside a charged one (sendto on a stream writes) are not charged
+// again. It charges nothing when the caller runs on the socket's
+// computer or outside a slice.
+func (ks *Socket) forward() func(n int) {
+	if ks.inFwd {
+		return noCharge
+	}
+	p := ks.caller()
+	if p == nil || p.k == ks.k {
+		return noCharge
+	}
+	ks.inFwd = true
+	return func(n int) {
+		ks.inFwd = false
+		l := p.k.linkTo(ks.k.cfg.Index)
+		cost := 2*l.Latency + net.TxTime(2*sockFwdHeader+max(n, 0), l.Bandwidth)
+		p.charge(cost)
+		st := &p.k.migState().stats
+		st.Forwarded++
+		st.ForwardedBytes += uint64(2*sockFwdHeader + max(n, 0))
+	}
+}
+
+func noCharge(int) {}
 
 func (ks *Socket) flushEvent() {
 	ks.flushEv = nil
@@ -251,6 +304,7 @@ func (ks *Socket) dropStreamData() {
 // Bind binds to (computer, port); computer -1 means this one, port 0 a
 // free port.
 func (ks *Socket) Bind(computer, port int) error {
+	defer ks.forward()(0)
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -265,6 +319,7 @@ func (ks *Socket) Bind(computer, port int) error {
 
 // Listen makes a stream socket accept connections.
 func (ks *Socket) Listen(backlog int) error {
+	defer ks.forward()(0)
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -275,6 +330,7 @@ func (ks *Socket) Listen(backlog int) error {
 // For a stream it answers EINPROGRESS while the handshake runs; the socket
 // becomes writable when it is open or failed, and ConnectResult says which.
 func (ks *Socket) Connect(computer, port int) error {
+	defer ks.forward()(0)
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -309,6 +365,7 @@ func (ks *Socket) ConnectResult() error {
 
 // AcceptConn takes a pending connection; it answers EAGAIN when none is.
 func (ks *Socket) AcceptConn() (*Socket, net.Addr, error) {
+	defer ks.forward()(0)
 	if ks.closed {
 		return nil, net.Addr{}, vfs.EBADF
 	}
@@ -324,6 +381,7 @@ func (ks *Socket) AcceptConn() (*Socket, net.Addr, error) {
 // and puts it on the wire at the caller's virtual time. A stream socket
 // ignores the address and writes (as POSIX does for a connected socket).
 func (ks *Socket) SendTo(p []byte, computer, port int) (int, error) {
+	defer ks.forward()(len(p))
 	if ks.closed {
 		return 0, vfs.EBADF
 	}
@@ -357,6 +415,8 @@ func (ks *Socket) SendTo(p []byte, computer, port int) (int, error) {
 // from. A datagram longer than p is truncated (truncated reports it).
 // EAGAIN when nothing is there.
 func (ks *Socket) RecvFrom(p []byte, peek bool) (n int, from net.Addr, truncated bool, err error) {
+	end := ks.forward()
+	defer func() { end(n) }()
 	if ks.closed {
 		return 0, net.Addr{}, false, vfs.EBADF
 	}
@@ -443,7 +503,9 @@ func (ks *Socket) Stat() (vfs.Stat, error) { return vfs.Stat{Type: ks.Type(), Nl
 
 // Read implements fd.File: stream bytes (0 at end of stream) or one
 // datagram's payload; EAGAIN when nothing is there yet.
-func (ks *Socket) Read(p []byte) (int, error) {
+func (ks *Socket) Read(p []byte) (n int, err error) {
+	end := ks.forward()
+	defer func() { end(n) }()
 	if ks.closed {
 		return 0, vfs.EBADF
 	}
@@ -458,6 +520,7 @@ func (ks *Socket) Read(p []byte) (int, error) {
 // the buffers fill; EAGAIN when full) or, on a connected datagram socket,
 // one datagram.
 func (ks *Socket) Write(p []byte) (int, error) {
+	defer ks.forward()(len(p))
 	if ks.closed {
 		return 0, vfs.EBADF
 	}
@@ -518,6 +581,7 @@ func (ks *Socket) SetNotify(fn func()) { ks.notify = fn }
 // Close implements fd.File: the names registered for the socket go, and
 // the connection ends after what the outbox still holds is sent.
 func (ks *Socket) Close() error {
+	defer ks.forward()(0)
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -533,7 +597,9 @@ func (ks *Socket) Close() error {
 
 // Recv implements fd.Socket. waitAll is honoured only as far as the bytes
 // already there go: the kernel's sock_recv blocks for the first byte.
-func (ks *Socket) Recv(bufs [][]byte, peek, waitAll bool) (int, bool, error) {
+func (ks *Socket) Recv(bufs [][]byte, peek, waitAll bool) (n int, trunc bool, err error) {
+	end := ks.forward()
+	defer func() { end(n) }()
 	if ks.closed {
 		return 0, false, vfs.EBADF
 	}
@@ -589,6 +655,11 @@ func scatter(bufs [][]byte, data []byte) {
 // Send implements fd.Socket: the buffers as one stream write or one
 // datagram to the connected peer.
 func (ks *Socket) Send(bufs [][]byte) (int, error) {
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	defer ks.forward()(total)
 	if len(bufs) == 1 {
 		return ks.Write(bufs[0])
 	}
@@ -602,6 +673,7 @@ func (ks *Socket) Send(bufs [][]byte) (int, error) {
 // Shutdown implements fd.Socket. Shutting down for writing sends FIN after
 // what is queued, at the caller's time.
 func (ks *Socket) Shutdown(rd, wr bool) error {
+	defer ks.forward()(0)
 	if ks.closed {
 		return vfs.EBADF
 	}

@@ -254,3 +254,35 @@ func (d *Desc) release() error {
 	}
 	return d.File.Close()
 }
+
+// Replace gives fd n a new open file description holding f, in place of
+// the one it had; every other fd of this table sharing that description
+// (dup) gets the new one too, so they keep sharing an offset. Rights,
+// preopen name and close-on-exec stay. Fds of other tables (after fork)
+// keep the old description, which is closed when its last fd goes. This
+// is how a migrated process's files are rebound on the new computer.
+// Errors: EBADF (n not open), EINVAL (f nil), or, after the replacement
+// is done, the old description's close error. Cost: one pass over the
+// table.
+func (t *Table) Replace(n int32, f File) error {
+	e, err := t.Get(n)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return vfs.EINVAL
+	}
+	old, nd := e.Desc, &Desc{File: f}
+	var first error
+	for _, s := range t.slots {
+		if s == nil || s.Desc != old {
+			continue
+		}
+		s.Desc = nd
+		nd.refs++
+		if err := old.release(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
