@@ -513,6 +513,7 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		fuel = 1
 	}
 	k.running = p
+	k.migBeforeRun(p)
 	stop := p.th.Run(fuel)
 	k.running = nil
 	p.sliceCost += k.migAfterRun(p)
