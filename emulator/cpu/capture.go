@@ -19,14 +19,20 @@ import (
 // memory, the module's own mutable globals, the suspended wasm frames
 // (outermost first) and the entry call they belong to.
 //
-// What it does not hold: tables (they are as instantiation left them; a
-// program that changes them at run time with table.set, table.grow,
-// table.fill, table.copy or table.init does not get those changes back on
-// restore), imported globals and memories (they belong to their exporter),
-// and host state (the kernel's process: fds, pid, ...). References held in
-// locals across a suspension are raw engine values: externrefs are
-// the host's own values and survive; a non-null funcref is only valid in
-// the instance it came from, so Restore refuses captures that hold one.
+// Tables the program changes at run time (table.set, table.grow,
+// table.fill, table.copy, table.init) are held too, entries named by
+// function index, and so is which segments elem.drop and data.drop
+// dropped (as globals the rewrite adds); a program that changes no table
+// pays nothing for this. A table entry that is a host value (non-null
+// externref) or a function of another module cannot be captured: Capture
+// fails with ErrHostRef.
+//
+// What it does not hold: imported tables, globals and memories (they
+// belong to their exporter), and host state (the kernel's process: fds,
+// pid, ...). References held in locals across a suspension are raw engine
+// values: externrefs are the host's own values and survive; a non-null
+// funcref is only valid in the instance it came from, so Restore refuses
+// captures that hold one.
 type Capture struct {
 	// Program is the SHA-256 of the original (uninstrumented) module.
 	Program [sha256.Size]byte
@@ -38,13 +44,18 @@ type Capture struct {
 	Fuel int64
 	// Memory is the whole linear memory (nil when the module has none).
 	Memory []byte
-	// Globals are the values of Rewrite.Globals, in that order.
+	// Globals are the values of Rewrite.Globals, in that order (a v128
+	// global's low half), then the high halves of the v128 ones among
+	// them, in index order.
 	Globals []uint64
 	// Frames is the suspended stack, outermost first; empty when the
 	// pending entry has not started.
 	Frames []Frame
 	// FuncRefs marks that some frame holds a non-null funcref.
 	FuncRefs bool
+	// Tables are the tables the program changes at run time, in table
+	// index order; empty for programs that change none.
+	Tables []Table
 }
 
 var errNoCapture = errors.New("thread is not stopped at a point that can be captured")
@@ -86,14 +97,14 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 	}
 	pi := t.prog.inst.(*progInst)
 	cs := t.cont
+	// Fuel first: the table accessors charge the fuel global.
 	c := &Capture{Program: t.prog.hash, Fuel: int64(cs.fuel.Get())}
 	if t.state == stIdle {
 		c.Entry, c.Params = t.eName, append([]uint64(nil), t.params...)
 	}
 	if cs.rewind {
-		c.Frames = make([]Frame, len(cs.frames))
-		for i, f := range cs.frames {
-			c.Frames[i] = Frame{Func: f.Func, Site: f.Site, Values: append([]uint64(nil), f.Values...)}
+		c.Frames = copyFrames(cs.frames, nil)
+		for _, f := range c.Frames {
 			if lay, ok := pi.frames[f.Func]; ok {
 				c.FuncRefs = c.FuncRefs || frameHasFuncRef(lay, f.Values)
 			}
@@ -110,14 +121,45 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 			c.Memory = bytes.Clone(b)
 		}
 	}
-	for _, g := range pi.globals {
-		x := t.mod.ExportedGlobal(g.Name)
-		if x == nil {
-			return nil, fmt.Errorf("cpu: capture %s: global %s is not exported", t.prog.name, g.Name)
-		}
-		c.Globals = append(c.Globals, x.Get())
+	gs, err := t.boundGlobals()
+	if err != nil {
+		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, err)
+	}
+	c.Globals = make([]uint64, len(gs), len(gs)+len(pi.tables.v128))
+	for i, g := range gs {
+		c.Globals[i] = g.Get()
+	}
+	if c.Globals, err = t.captureV128(c.Globals); err != nil {
+		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, err)
+	}
+	if err := t.captureTables(c); err != nil {
+		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, err)
 	}
 	return c, nil
+}
+
+// copyFrames copies frames, their values laid end to end in vals when
+// given (which must already hold them in order) or else in one new array:
+// two allocations whatever the depth.
+func copyFrames(frames []Frame, vals []uint64) []Frame {
+	if vals == nil {
+		n := 0
+		for _, f := range frames {
+			n += len(f.Values)
+		}
+		vals = make([]uint64, 0, n)
+		for _, f := range frames {
+			vals = append(vals, f.Values...)
+		}
+	}
+	out := make([]Frame, len(frames))
+	k := 0
+	for i, f := range frames {
+		e := k + len(f.Values)
+		out[i] = Frame{Func: f.Func, Site: f.Site, Values: vals[k:e:e]}
+		k = e
+	}
+	return out
 }
 
 func frameHasFuncRef(lay FrameLayout, vals []uint64) bool {
@@ -148,7 +190,28 @@ type restoringKey struct{}
 // copy of the memory, and the rewind (≈50 ns per saved value) in the first
 // Run.
 func (p *Program) Restore(ctx context.Context, c *Capture, cfg ThreadConfig) (*Thread, error) {
-	return p.restore(ctx, c, cfg, func(dst []byte, _ int) { copy(dst, c.Memory) })
+	return p.restore(ctx, c, cfg, func(dst []byte, initLen int) { copyNonZero(dst, c.Memory, initLen) })
+}
+
+// boundGlobals returns the instance's captured globals (Rewrite.Globals),
+// looked up by export name on first use and kept: a capture or restore
+// then reads or writes them without a lookup.
+func (t *Thread) boundGlobals() ([]api.MutableGlobal, error) {
+	cs := t.cont
+	pi := t.prog.inst.(*progInst)
+	if cs.globals != nil || len(pi.globals) == 0 {
+		return cs.globals, nil
+	}
+	gs := make([]api.MutableGlobal, len(pi.globals))
+	for i, g := range pi.globals {
+		mg, ok := t.mod.ExportedGlobal(g.Name).(api.MutableGlobal)
+		if !ok {
+			return nil, fmt.Errorf("global %s is not an exported mutable global", g.Name)
+		}
+		gs[i] = mg
+	}
+	cs.globals = gs
+	return gs, nil
 }
 
 // restore is Restore with the memory write left to fill: it gets the
@@ -166,8 +229,11 @@ func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fil
 		return nil, fmt.Errorf("cpu: restore %s: capture holds a function reference in a suspended frame, valid only in its own instance", p.name)
 	}
 	pi := p.inst.(*progInst)
-	if len(c.Globals) != len(pi.globals) {
-		return nil, fmt.Errorf("cpu: restore %s: capture has %d globals, program has %d", p.name, len(c.Globals), len(pi.globals))
+	if n := len(pi.globals) + len(pi.tables.v128); len(c.Globals) != n {
+		return nil, fmt.Errorf("cpu: restore %s: capture has %d global values, program has %d", p.name, len(c.Globals), n)
+	}
+	if len(c.Tables) != len(pi.tables.tables) {
+		return nil, fmt.Errorf("cpu: restore %s: capture has %d tables, program changes %d", p.name, len(c.Tables), len(pi.tables.tables))
 	}
 	for i, f := range c.Frames {
 		lay, ok := pi.frames[f.Func]
@@ -210,14 +276,27 @@ func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fil
 		if !ok || uint64(len(dst)) != want {
 			return fail(fmt.Errorf("writing %d bytes of memory failed", want))
 		}
-		fill(dst, int(cur))
-	}
-	for i, g := range pi.globals {
-		mg, ok := t.mod.ExportedGlobal(g.Name).(api.MutableGlobal)
-		if !ok {
-			return fail(fmt.Errorf("global %s is not an exported mutable global", g.Name))
+		// Only data segments wrote to the fresh memory: beyond their
+		// extent (when it is known statically) every byte is zero, so a
+		// fill need not read or clear those pages.
+		dirty := cur
+		if pi.dataKnown {
+			dirty = min(dirty, pi.dataEnd)
 		}
-		mg.Set(c.Globals[i])
+		fill(dst, int(dirty))
+	}
+	gs, err := t.boundGlobals()
+	if err != nil {
+		return fail(err)
+	}
+	for i, g := range gs {
+		g.Set(c.Globals[i])
+	}
+	if err := t.restoreV128(c.Globals); err != nil {
+		return fail(err)
+	}
+	if err := t.restoreTables(c); err != nil {
+		return fail(err)
 	}
 	if c.Entry != "" {
 		if err := t.Call(c.Entry, c.Params...); err != nil {
@@ -229,10 +308,11 @@ func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fil
 			return fail(errors.New("capture has frames but no entry"))
 		}
 		cs := t.cont
-		cs.frames = make([]Frame, len(c.Frames))
-		for i, f := range c.Frames {
-			cs.frames[i] = Frame{Func: f.Func, Site: f.Site, Values: append([]uint64(nil), f.Values...)}
+		cs.vals = cs.vals[:0]
+		for _, f := range c.Frames {
+			cs.vals = append(cs.vals, f.Values...)
 		}
+		cs.frames = copyFrames(c.Frames, cs.vals)
 		cs.rewind = true
 	}
 	return t, nil
@@ -263,11 +343,17 @@ func layoutSlots(lay FrameLayout) int {
 //	uvarint len + memory bytes
 //	uvarint n + n × u64 globals
 //	uvarint n frames; each: uvarint func, uvarint site, uvarint n + n × u64
+//	version 2 only: uvarint n ≥ 1 tables; each: uvarint index, u8 element
+//	  type, uvarint n + n × uvarint entry (0 null, else 1 + function)
 //	u32 CRC-32 (IEEE) of everything before it
+//
+// A capture without tables is written as version 1, so captures of
+// programs that change no table are byte for byte what they were before
+// tables were captured.
 
 const (
 	captureMagic   = "DOSEMUCP"
-	captureVersion = 1
+	captureVersion = 2
 	maxCaptureMem  = 1 << 32
 )
 
@@ -278,9 +364,16 @@ func (c *Capture) MarshalBinary() ([]byte, error) {
 	for _, f := range c.Frames {
 		n += 16 + 8*len(f.Values)
 	}
+	for _, tb := range c.Tables {
+		n += 16 + 5*len(tb.Funcs)
+	}
+	version := uint16(1)
+	if len(c.Tables) > 0 {
+		version = 2
+	}
 	b := make([]byte, 0, n)
 	b = append(b, captureMagic...)
-	b = binary.LittleEndian.AppendUint16(b, captureVersion)
+	b = binary.LittleEndian.AppendUint16(b, version)
 	b = append(b, c.Program[:]...)
 	b = binary.AppendUvarint(b, uint64(len(c.Entry)))
 	b = append(b, c.Entry...)
@@ -299,6 +392,17 @@ func (c *Capture) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(f.Func))
 		b = binary.AppendUvarint(b, uint64(f.Site))
 		b = appendU64s(b, f.Values)
+	}
+	if version == 2 {
+		b = binary.AppendUvarint(b, uint64(len(c.Tables)))
+		for _, tb := range c.Tables {
+			b = binary.AppendUvarint(b, uint64(tb.Index))
+			b = append(b, byte(tb.Elem))
+			b = binary.AppendUvarint(b, uint64(len(tb.Funcs)))
+			for _, e := range tb.Funcs {
+				b = binary.AppendUvarint(b, uint64(e))
+			}
+		}
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
 }
@@ -374,6 +478,55 @@ func (r *capReader) u64s(what string) []uint64 {
 	return vs
 }
 
+// tables reads the table list of a version 2 capture: at least one table
+// (a capture without tables is written as version 1), entries as uvarints
+// of at most 32 bits.
+func (r *capReader) tables() []Table {
+	nt := r.uvarint("table count")
+	if r.err != nil {
+		return nil
+	}
+	if nt == 0 {
+		r.fail("table count", "a version 2 capture holds at least one table")
+		return nil
+	}
+	if nt > uint64(len(r.b)-r.off)/3 {
+		r.fail("table count", "%d tables cannot fit in %d bytes", nt, len(r.b)-r.off)
+		return nil
+	}
+	var out []Table
+	for i := uint64(0); i < nt && r.err == nil; i++ {
+		idx := r.uvarint("table index")
+		ty := r.bytes(1, "table element type")
+		n := r.uvarint("table size")
+		if r.err != nil {
+			break
+		}
+		if idx > 1<<32-1 {
+			r.fail("table index", "%d out of range", idx)
+			break
+		}
+		if et := wasm.ValType(ty[0]); et != wasm.FuncRef && et != wasm.ExternRef {
+			r.fail("table element type", "%#x is not a reference type", ty[0])
+			break
+		}
+		if n > uint64(len(r.b)-r.off) {
+			r.fail("table size", "%d entries cannot fit in %d bytes", n, len(r.b)-r.off)
+			break
+		}
+		tb := Table{Index: uint32(idx), Elem: wasm.ValType(ty[0]), Funcs: make([]uint32, n)}
+		for k := range tb.Funcs {
+			e := r.uvarint("table entry")
+			if e > 1<<32-1 {
+				r.fail("table entry", "%d out of range", e)
+			}
+			tb.Funcs[k] = uint32(e)
+		}
+		out = append(out, tb)
+	}
+	return out
+}
+
 // UnmarshalBinary decodes a capture written by MarshalBinary. A truncated,
 // corrupted (checksum) or foreign input gives an error naming what was
 // wrong and where; it never panics, and it allocates no more than the
@@ -388,8 +541,9 @@ func (c *Capture) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("cpu: capture: checksum mismatch (stored %08x, computed %08x): corrupt or truncated", want, got)
 	}
 	r := &capReader{b: body, off: len(captureMagic)}
-	if v := binary.LittleEndian.Uint16(r.bytes(2, "version")); v != captureVersion {
-		return fmt.Errorf("cpu: capture: version %d, this build reads version %d", v, captureVersion)
+	version := binary.LittleEndian.Uint16(r.bytes(2, "version"))
+	if version < 1 || version > captureVersion {
+		return fmt.Errorf("cpu: capture: version %d, this build reads versions 1 to %d", version, captureVersion)
 	}
 	var out Capture
 	copy(out.Program[:], r.bytes(sha256.Size, "program hash"))
@@ -422,6 +576,9 @@ func (c *Capture) UnmarshalBinary(data []byte) error {
 		}
 		vals := r.u64s("frame values")
 		out.Frames = append(out.Frames, Frame{Func: uint32(fn), Site: uint32(site), Values: vals})
+	}
+	if version == 2 {
+		out.Tables = r.tables()
 	}
 	if r.err == nil && r.off != len(r.b) {
 		r.fail("end", "%d trailing bytes", len(r.b)-r.off)

@@ -33,11 +33,20 @@ type Frame struct {
 // contState is a thread's continuation bookkeeping.
 type contState struct {
 	fuel, state api.MutableGlobal
+	globals     []api.MutableGlobal // see Thread.boundGlobals
+	tabs        *tableAccess        // see Thread.tables
 
 	// frames is the captured stack, outermost first, while the thread is
 	// unwound; during an unwind it grows innermost first (reversed at the
 	// end); during a rewind it is consumed from next.
-	frames    []Frame
+	frames []Frame
+	// vals backs the Values of frames: every save appends to it and
+	// starts[i] is where frames[i]'s values begin, so an unwind allocates
+	// nothing once the thread has unwound a stack as deep before. The
+	// frames' Values are cut from it when the unwind ends; a Capture
+	// copies them out.
+	vals      []uint64
+	starts    []int
 	unwinding bool
 	rewind    bool // the next Run rewinds frames
 	next      int  // rewind cursor: frames[next] is loaded next
@@ -52,9 +61,16 @@ type progInst struct {
 	globals  []GlobalSlot
 	hasStart bool
 	hasMem   bool
-	srcSize  int
-	outSize  int
-	sites    int
+	// dataEnd bounds what instantiation writes to memory (the end of the
+	// last active data segment, rounded up to a 4 KiB chunk) when
+	// dataKnown: every segment offset is a constant.
+	dataEnd   uint64
+	dataKnown bool
+	// tables is what the rewrite made capturable of tables and segments.
+	tables  tablePlan
+	srcSize int
+	outSize int
+	sites   int
 }
 
 func init() {
@@ -76,6 +92,7 @@ func instrumentBytes(bin []byte) ([]byte, *progInst, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	dataEnd, dataKnown := dataExtent(m)
 	// Validate first: the rewrite adds globals and functions, which could
 	// make an invalid index in the input valid.
 	if err := wasm.Validate(m); err != nil {
@@ -85,12 +102,33 @@ func instrumentBytes(bin []byte) ([]byte, *progInst, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	plan, err := tablePlanOf(rw.Module)
+	if err != nil {
+		return nil, nil, err
+	}
 	out, err := wasm.Encode(rw.Module)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding the instrumented module: %w", err)
 	}
 	return out, &progInst{frames: rw.Frames, globals: rw.Globals, hasStart: rw.HasStart, hasMem: rw.HasMemory,
-		srcSize: len(bin), outSize: len(out), sites: rw.Sites}, nil
+		srcSize: len(bin), outSize: len(out), sites: rw.Sites, dataEnd: dataEnd, dataKnown: dataKnown, tables: plan}, nil
+}
+
+// dataExtent is the end of the memory that m's active data segments
+// write, rounded up to a 4 KiB chunk, and whether it is known: a segment
+// placed by a global (an imported one) could write anywhere.
+func dataExtent(m *wasm.Module) (uint64, bool) {
+	var end uint64
+	for _, d := range m.Datas {
+		if d.Mode != wasm.SegmentActive {
+			continue
+		}
+		if len(d.Offset) != 2 || d.Offset[0].Op != wasm.OpI32Const {
+			return 0, false
+		}
+		end = max(end, uint64(uint32(d.Offset[0].Value))+uint64(len(d.Init)))
+	}
+	return (end + chunk - 1) &^ (chunk - 1), true
 }
 
 func clampBudget(f uint64) int64 {
@@ -185,6 +223,13 @@ func (pi *progInst) unwound(t *Thread) (StopKind, bool) {
 	}
 	cs.state.Set(stateNormal)
 	cs.unwinding = false
+	for i := range cs.frames {
+		end := len(cs.vals)
+		if i+1 < len(cs.starts) {
+			end = cs.starts[i+1]
+		}
+		cs.frames[i].Values = cs.vals[cs.starts[i]:end:end]
+	}
 	for i, j := 0, len(cs.frames)-1; i < j; i, j = i+1, j-1 {
 		cs.frames[i], cs.frames[j] = cs.frames[j], cs.frames[i]
 	}
@@ -236,6 +281,26 @@ func contOf(ctx context.Context, what string) (*Thread, *contState) {
 	return t, t.cont
 }
 
+type resumeHookKey struct{}
+
+// WithResumeHook returns a context whose threads (those started, restored
+// or forked with it) call hook on their guest goroutine each time they
+// continue after a preemption: when a Run resumes a guest parked at a
+// budget check, and when a Run finishes rewinding a stack. The guest is
+// then between two of its own instructions, in normal state, and hook may
+// call its functions with ctx (as a host function may; their fuel is the
+// run's). The kernel runs pending signal handlers there, so that a loop
+// making no system call still runs them within one quantum. Cost: one
+// context lookup per preemption.
+func WithResumeHook(ctx context.Context, hook func(ctx context.Context)) context.Context {
+	return context.WithValue(ctx, resumeHookKey{}, hook)
+}
+
+func resumeHookOf(ctx context.Context) func(context.Context) {
+	h, _ := ctx.Value(resumeHookKey{}).(func(context.Context))
+	return h
+}
+
 func hostFunc(i int) api.GoFunction {
 	name := hostImports[i].name
 	switch i {
@@ -248,6 +313,10 @@ func hostFunc(i int) api.GoFunction {
 			}
 			if t.park(Stop{Kind: Preempted}) == actCapture {
 				t.prog.inst.requestUnwind(t, false)
+				return
+			}
+			if h := resumeHookOf(ctx); h != nil {
+				h(ctx)
 			}
 		})
 	case impSaveFrame:
@@ -255,9 +324,10 @@ func hostFunc(i int) api.GoFunction {
 			_, cs := contOf(ctx, name)
 			if !cs.unwinding {
 				cs.unwinding = true
-				cs.frames = cs.frames[:0]
+				cs.frames, cs.vals, cs.starts = cs.frames[:0], cs.vals[:0], cs.starts[:0]
 			}
 			cs.frames = append(cs.frames, Frame{Func: api.DecodeU32(stack[0]), Site: api.DecodeU32(stack[1])})
+			cs.starts = append(cs.starts, len(cs.vals))
 		})
 	case impSaveI32, impSaveI64, impSaveF32, impSaveF64, impSaveFuncref, impSaveExternref:
 		// 32-bit values arrive with undefined upper bits; compiled code
@@ -268,11 +338,10 @@ func hostFunc(i int) api.GoFunction {
 		}
 		return api.GoFunc(func(ctx context.Context, stack []uint64) {
 			_, cs := contOf(ctx, name)
-			if len(cs.frames) == 0 {
+			if !cs.unwinding {
 				panic(fmt.Errorf("cpu: %s before save_frame", name))
 			}
-			f := &cs.frames[len(cs.frames)-1]
-			f.Values = append(f.Values, stack[0]&mask)
+			cs.vals = append(cs.vals, stack[0]&mask)
 		})
 	case impLoadFrame:
 		return api.GoFunc(func(ctx context.Context, stack []uint64) {
@@ -315,6 +384,13 @@ func hostFunc(i int) api.GoFunction {
 			cs.rewind = false
 			cs.frames = cs.frames[:0]
 			cs.next = 0
+			if h := resumeHookOf(ctx); h != nil {
+				// The hook's guest calls spend the run's budget.
+				cs.fuel.Set(api.EncodeI64(cs.budget))
+				h(ctx)
+				stack[0] = cs.fuel.Get()
+				return
+			}
 			stack[0] = api.EncodeI64(cs.budget)
 		})
 	case impInnermost:

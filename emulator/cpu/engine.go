@@ -73,11 +73,14 @@
 // and one per suspendable call.
 //
 // Capture = program hash + entry + linear memory + the module's own
-// mutable globals + frames (function, site, raw values) + fuel left.
-// Tables are not captured (run-time table changes are lost on restore);
-// a non-null funcref held in a frame makes Restore refuse the capture.
-// Restore instantiates afresh (no start function), grows and overwrites
-// memory, sets globals, and rewinds on the first Run.
+// mutable globals + frames (function, site, raw values) + fuel left, and
+// for modules whose code changes tables or drops segments, the content of
+// the changed tables (entries as function indices) and the dropped set
+// (instrument_tables.go; other modules get no extra code). A non-null
+// externref in a table fails the capture (ErrHostRef); a non-null funcref
+// held in a frame makes Restore refuse the capture. Restore instantiates
+// afresh (no start function), grows and overwrites memory (zero pages are
+// skipped), sets globals, tables and drops, and rewinds on the first Run.
 //
 // Costs (2-core host, see BenchmarkGuestRatio): fuel + continuations slow
 // call-heavy code most (recursive fib ≈2.0×, the Go guest ≈2.4×) and loops

@@ -231,6 +231,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 			return nil, fmt.Errorf("import %s.%s: the module %q is reserved for the rewrite", im.Module, im.Name, cpuModule)
 		}
 	}
+	addStateAccessors(m) // instrument_tables.go: tables, dropped segments and v128 globals become capturable
 	mi := &modInfo{m: m}
 	var nImpGlob uint32
 	tableImported := false

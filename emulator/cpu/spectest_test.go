@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -36,7 +37,10 @@ const (
 	specInstrumented
 	// specCaptureEverywhere: as specInstrumented, and at every stop where
 	// the guest is suspended the thread is captured, serialized, restored
-	// into a fresh instance and continued there.
+	// into a fresh instance and continued there. Before every action the
+	// instance is moved the same way while idle, so what earlier commands
+	// left behind (memory, globals, changed tables, dropped segments) must
+	// survive the move.
 	specCaptureEverywhere
 )
 
@@ -126,8 +130,10 @@ type specCounts struct {
 	// deviation from the spec (see rejected).
 	deviations int
 	// preempts and restores count suspensions and capture+restore round
-	// trips in the instrumented modes.
-	preempts, restores int
+	// trips in the instrumented modes; idleMoves the moves of idle
+	// instances between commands, and hostRefs the moves refused because
+	// a table held a host reference (ErrHostRef).
+	preempts, restores, idleMoves, hostRefs int
 }
 
 func (c *specCounts) add(o specCounts) {
@@ -140,11 +146,13 @@ func (c *specCounts) add(o specCounts) {
 	c.deviations += o.deviations
 	c.preempts += o.preempts
 	c.restores += o.restores
+	c.idleMoves += o.idleMoves
+	c.hostRefs += o.hostRefs
 }
 
 func (c specCounts) String() string {
-	return fmt.Sprintf("scripts %d, modules %d, commands %d, passed %d (%d by a known wazero deviation), failed %d, skipped %d (text-format modules); suspensions %d, capture+restores %d",
-		c.scripts, c.modules, c.commands, c.passed, c.deviations, c.failed, c.skipped, c.preempts, c.restores)
+	return fmt.Sprintf("scripts %d, modules %d, commands %d, passed %d (%d by a known wazero deviation), failed %d, skipped %d (text-format modules); suspensions %d, capture+restores %d, idle moves %d (%d refused: host reference in a table)",
+		c.scripts, c.modules, c.commands, c.passed, c.deviations, c.failed, c.skipped, c.preempts, c.restores, c.idleMoves, c.hostRefs)
 }
 
 // specRunner runs one script in one mode, in an engine of its own so that
@@ -403,6 +411,18 @@ func (r *specRunner) act(ctx context.Context, a *specAction) ([]uint64, error) {
 	in, err := r.instance(a)
 	if err != nil {
 		return nil, err
+	}
+	if r.mode == specCaptureEverywhere && !in.linked {
+		th, err := specCaptureRestore(ctx, in.th, in.cfg)
+		switch {
+		case errors.Is(err, ErrHostRef):
+			r.counts.hostRefs++
+		case err != nil:
+			return nil, fmt.Errorf("moving the idle instance before %s: %v", a.Field, err)
+		default:
+			in.th = th
+			r.counts.idleMoves++
+		}
 	}
 	switch a.Type {
 	case "get":
