@@ -17,9 +17,6 @@ import (
 // HostModule is the import module name of dosemu's own system calls.
 const HostModule = "dosemu"
 
-// WNOHANG is the wait option "do not block" (dosemu.h).
-const WNOHANG = 1
-
 // Limits on what a guest may pass to spawn, so a bad pointer/length pair
 // cannot make the kernel copy gigabytes.
 const (
@@ -303,60 +300,4 @@ func (p *Process) spawnFailed(name string, err error) {
 	if p.k.tr.Enabled() {
 		p.k.emit(p.Now(), p.cpu, p.pid, "spawn_error", map[string]any{"prog": name, "errno": ErrnoOf(err).Error(), "error": err.Error()})
 	}
-}
-
-// hWait: wait(gid, options, *waited, *status).
-func hWait(_ context.Context, p *Process, m api.Memory, a []uint64) vfs.Errno {
-	target := GID(int64(a[0]))
-	opts := int32(a[1])
-	for {
-		child, any := p.zombieChild(target)
-		if child != nil {
-			if !putU64(m, a[2], uint64(child.GID())) || !putU32(m, a[3], uint32(child.status)) {
-				return vfs.EFAULT
-			}
-			child.k.reap(child, p)
-			return 0
-		}
-		if !any {
-			return vfs.ECHILD
-		}
-		if opts&WNOHANG != 0 {
-			if !putU64(m, a[2], 0) || !putU32(m, a[3], 0) {
-				return vfs.EFAULT
-			}
-			return 0
-		}
-		r := p.Poll(wasi.NoDeadline, func() bool {
-			c, any := p.zombieChild(target)
-			return c != nil || !any
-		})
-		switch r {
-		case wasi.PollAbort:
-			return 0 // ignored: the call is repeated after the rewind
-		case wasi.PollTimeout:
-			// Only when there is no slice to block (a call outside Run):
-			// report "try again" rather than spin.
-			return vfs.EAGAIN
-		}
-	}
-}
-
-// zombieChild finds an ended child matching target (-1: any). any reports
-// whether there is a matching child at all.
-func (p *Process) zombieChild(target GID) (child *Process, any bool) {
-	for _, g := range p.children {
-		if target != -1 && g != target {
-			continue
-		}
-		c := p.k.world.Process(g)
-		if c == nil {
-			continue
-		}
-		any = true
-		if c.state == Zombie {
-			return c, true
-		}
-	}
-	return nil, any
 }

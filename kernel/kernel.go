@@ -221,7 +221,7 @@ func New(cfg Config) (*Kernel, error) {
 		tr:      cfg.Tracer,
 		policy:  cfg.Policy,
 		world:   cfg.World,
-		ctx:     cfg.Context,
+		ctx:     cpu.WithResumeHook(cfg.Context, resumeSignals),
 		procs:   map[int]*Process{},
 		nextPID: 1,
 	}

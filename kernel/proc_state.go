@@ -26,8 +26,11 @@ type procState struct {
 	handlers [NSIG]uint32
 	pending  uint32 // signals waiting for a safe point, one bit each
 	stopped  bool   // SIGSTOP'd and not yet continued
-	killSig  int    // a signal ended the process inside its own slice
-	inSig    int    // depth of handlers running now (no nesting)
+	// report is a stop or continue not yet reported to a wait with
+	// WUNTRACED or WCONTINUED (Linux reports each once).
+	report  waitReport
+	killSig int // a signal ended the process inside its own slice
+	inSig   int // depth of handlers running now (no nesting)
 
 	// ctx is the context of the guest call in progress (handlers are
 	// called with it, so their own system calls find the process).

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/tetratelabs/wazero/api"
@@ -23,12 +24,12 @@ import (
 // blocked process is abandoned in its system call, a ready one never gets
 // its next slice. A signal to the sender itself acts when the sending
 // call returns. A handled signal is pending until the process reaches a
-// safe point — the start of any system call, or a wait inside one (a
-// blocked process is woken for it) — where the kernel calls the handler
-// inside that system call; the call then carries on (restart semantics).
-// A process that never makes a system call (a pure loop) runs its
-// handlers only when it makes one; SIGKILL and SIGSTOP need no handler
-// and always work. Handlers do not nest; signals of one number do not
+// safe point — the start of any system call, a wait inside one (a
+// blocked process is woken for it), or the resumption of a preempted
+// process — where the kernel calls the handler on the guest's stack; the
+// interrupted call or loop then carries on (restart semantics). So a pure
+// loop runs a handler at the start of its next slice, within one quantum
+// of the signal. SIGKILL and SIGSTOP need no handler and always work. Handlers do not nest; signals of one number do not
 // queue (one pending bit each). A stopped process keeps every signal but
 // SIGKILL and SIGCONT pending until it is continued.
 //
@@ -181,6 +182,8 @@ func (p *Process) stop(t vtime.Time) {
 	}
 	p.px.stopped = true
 	k := p.k
+	p.px.report = reportStopped
+	k.world.Notify(t) // a parent may wait with WUNTRACED
 	switch p.state {
 	case Ready:
 		k.ready--
@@ -207,6 +210,8 @@ func (p *Process) cont(t vtime.Time) {
 	}
 	p.px.stopped = false
 	k := p.k
+	p.px.report = reportContinued
+	k.world.Notify(t) // a parent may wait with WCONTINUED
 	if k.tr.Enabled() {
 		k.emit(t, -1, p.pid, "cont", map[string]any{"state": p.state.String()})
 	}
@@ -284,6 +289,18 @@ func (p *Process) deliverSignals() {
 			}
 		}
 	}
+}
+
+// resumeSignals is every thread's resume hook (cpu.WithResumeHook): a
+// process continuing after a preemption runs its pending handlers there,
+// so a loop that makes no system call still runs them within a quantum.
+func resumeSignals(ctx context.Context) {
+	p := procOf(ctx)
+	if p == nil || p.px.pending == 0 {
+		return
+	}
+	p.px.ctx = ctx
+	p.deliverSignals()
 }
 
 // handlerFunc finds a handler in table 0 with type (i32) -> ().

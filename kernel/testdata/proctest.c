@@ -185,6 +185,125 @@ spawn_self(const char *role, dosemu_gid_t *g)
   return dosemu_spawnv(-1, "proctest", argv, g);
 }
 
+// bump is a call the optimizer keeps, so that the spincall loop is not
+// call-free (its preemptions are host calls, not unwinds).
+__attribute__((noinline)) static void
+bump(volatile uint64_t *n)
+{
+  *n += 1;
+}
+
+// spinner: handles SIGTERM while spinning without system calls, in a
+// call-free loop or in one that makes calls.
+static int
+spinner(int calls)
+{
+  dosemu_signal(DOSEMU_SIGTERM, (uint32_t)(uintptr_t)on_sig);
+  volatile uint64_t n = 0;
+  if (calls)
+    while (!caught)
+      bump(&n);
+  else
+    while (!caught)
+      n++;
+  printf("spinner: caught %d\n", caught);
+  return 42;
+}
+
+// spinsig: SIGTERM to spinners with handlers; each must run its handler
+// (and so exit 42) though it makes no system call.
+static int
+spinsig(void)
+{
+  static char *roles[] = {"spinloop", "spincall"};
+  for (int i = 0; i < 2; i++) {
+    dosemu_gid_t s;
+    char what[32];
+    spawn_self(roles[i], &s);
+    dosemu_sleep_ms(10);
+    dosemu_kill(s, DOSEMU_SIGTERM);
+    snprintf(what, sizeof what, "spinsig: %s", roles[i]);
+    dosemu_sleep_ms(20);
+    dosemu_gid_t w;
+    int32_t st;
+    char b[32];
+    if (dosemu_wait(s, DOSEMU_WNOHANG, &w, &st) != 0 || w == 0) {
+      printf("%s: the handler did not run within 20 ms\n", what);
+      dosemu_kill(s, DOSEMU_SIGKILL);
+      waitfor(s, what);
+      continue;
+    }
+    fprintf(stderr, "%s: %s\n", what, dosemu_statusstr(st, b, sizeof b));
+  }
+  return 0;
+}
+
+// selfstop: stops itself; exits 3 once continued.
+static int
+selfstop(void)
+{
+  dosemu_gid_t me;
+  dosemu_self(&me);
+  dosemu_kill(me, DOSEMU_SIGSTOP);
+  return 3;
+}
+
+static void
+report(const char *what, int e, dosemu_gid_t w, int32_t st)
+{
+  char b[32];
+  if (e)
+    printf("waitstop: %s: %s\n", what, strerror(e));
+  else if (w == 0)
+    printf("waitstop: %s: nothing\n", what);
+  else
+    printf("waitstop: %s: %s stopped %d sig %d continued %d exited %d signaled %d\n", what,
+           dosemu_statusstr(st, b, sizeof b), DOSEMU_WIFSTOPPED(st) != 0, DOSEMU_WSTOPSIG(st),
+           DOSEMU_WIFCONTINUED(st) != 0, DOSEMU_WIFEXITED(st) != 0, DOSEMU_WIFSIGNALED(st) != 0);
+}
+
+// waitstop: waitpid with WUNTRACED and WCONTINUED, on a child stopped
+// and continued by its parent and on one that stops itself while its
+// parent is blocked in wait.
+static int
+waitstop(void)
+{
+  dosemu_gid_t s, w;
+  int32_t st;
+  int e;
+  spawn_self("spin", &s);
+  dosemu_sleep_ms(5);
+  e = dosemu_wait(s, DOSEMU_WNOHANG | DOSEMU_WUNTRACED | DOSEMU_WCONTINUED, &w, &st);
+  report("running", e, w, st);
+  dosemu_kill(s, DOSEMU_SIGSTOP);
+  e = dosemu_wait(s, DOSEMU_WNOHANG, &w, &st);
+  report("stopped, without WUNTRACED", e, w, st);
+  e = dosemu_wait(s, DOSEMU_WUNTRACED, &w, &st);
+  report("stopped", e, w, st);
+  e = dosemu_wait(s, DOSEMU_WNOHANG | DOSEMU_WUNTRACED, &w, &st);
+  report("stopped again", e, w, st);
+  dosemu_kill(s, DOSEMU_SIGCONT);
+  e = dosemu_wait(s, DOSEMU_WNOHANG | DOSEMU_WUNTRACED, &w, &st);
+  report("continued, without WCONTINUED", e, w, st);
+  e = dosemu_wait(s, DOSEMU_WCONTINUED, &w, &st);
+  report("continued", e, w, st);
+  e = dosemu_wait(s, 64, &w, &st);
+  report("bad option", e, w, st);
+  dosemu_kill(s, DOSEMU_SIGKILL);
+  e = dosemu_wait(s, DOSEMU_WUNTRACED | DOSEMU_WCONTINUED, &w, &st);
+  report("killed", e, w, st);
+
+  spawn_self("selfstop", &s);
+  e = dosemu_wait(s, DOSEMU_WUNTRACED, &w, &st);
+  report("self-stopped", e, w, st);
+  dosemu_kill(s, DOSEMU_SIGCONT);
+  e = dosemu_wait(s, DOSEMU_WCONTINUED, &w, &st);
+  report("self-stopped, continued", e, w, st);
+  e = dosemu_wait(s, 0, &w, &st);
+  report("self-stopped, ended", e, w, st);
+  return 0;
+}
+
 // signals: the default actions and a handler, on spawned children.
 static int
 signals(void)
@@ -429,6 +548,16 @@ main(int argc, char *argv[])
     return spin();
   if (!strcmp(role, "signals"))
     return signals();
+  if (!strcmp(role, "spinloop"))
+    return spinner(0);
+  if (!strcmp(role, "spincall"))
+    return spinner(1);
+  if (!strcmp(role, "spinsig"))
+    return spinsig();
+  if (!strcmp(role, "selfstop"))
+    return selfstop();
+  if (!strcmp(role, "waitstop"))
+    return waitstop();
   if (!strcmp(role, "true"))
     return 0;
   if (!strcmp(role, "forkloop") && argc > 3)

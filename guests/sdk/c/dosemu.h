@@ -55,16 +55,26 @@ DOSEMU_IMPORT("now") int32_t dosemu_now(int64_t *ns);
 DOSEMU_IMPORT("spawn") int32_t dosemu_spawn(int32_t computer, const char *path, size_t path_len,
                                             const char *argv, size_t argv_len,
                                             const char *env, size_t env_len, dosemu_gid_t *child);
-/* Wait for child `gid` (-1: any child) to end. options: DOSEMU_WNOHANG.
- * *status gets the wait status: exit code << 8, or the terminating signal
- * in the low 7 bits. Returns ECHILD if there is no such child, and with
- * WNOHANG, 0 with *waited = 0 if none has ended yet. */
+/* Wait for child `gid` (-1: any child) to end, as waitpid does. options:
+ * DOSEMU_WNOHANG (do not block), DOSEMU_WUNTRACED (also report a child
+ * that stopped), DOSEMU_WCONTINUED (also report a stopped child that was
+ * continued); each stop or continue is reported once, and such a child is
+ * not reaped. *status gets the wait status, encoded as on Linux: exit
+ * code << 8, or the terminating signal in the low 7 bits, or
+ * SIGSTOP << 8 | 0x7f for a stop, or 0xffff for a continue. Returns ECHILD
+ * if there is no such child, EINVAL for unknown options, and with WNOHANG,
+ * 0 with *waited = 0 if no child has anything to report yet. */
 #define DOSEMU_WNOHANG 1
+#define DOSEMU_WUNTRACED 2
+#define DOSEMU_WCONTINUED 8
 DOSEMU_IMPORT("wait") int32_t dosemu_wait(dosemu_gid_t gid, int32_t options, dosemu_gid_t *waited, int32_t *status);
 #define DOSEMU_WIFEXITED(s) (((s) & 0x7f) == 0)
 #define DOSEMU_WEXITSTATUS(s) (((s) >> 8) & 0xff)
-#define DOSEMU_WIFSIGNALED(s) (((s) & 0x7f) != 0)
+#define DOSEMU_WIFSIGNALED(s) (((s) & 0x7f) != 0 && ((s) & 0x7f) != 0x7f)
 #define DOSEMU_WTERMSIG(s) ((s) & 0x7f)
+#define DOSEMU_WIFSTOPPED(s) (((s) & 0xff) == 0x7f)
+#define DOSEMU_WSTOPSIG(s) (((s) >> 8) & 0xff)
+#define DOSEMU_WIFCONTINUED(s) ((s) == 0xffff)
 /* My parent's global id (0 for init). */
 DOSEMU_IMPORT("parent") int32_t dosemu_parent(dosemu_gid_t *gid);
 /* fork: *child gets the child's gid in the parent and 0 in the child. */

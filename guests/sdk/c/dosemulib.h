@@ -89,7 +89,11 @@ dosemu_gidstr(dosemu_gid_t gid, char *buf)
 static inline char *
 dosemu_statusstr(int32_t status, char *buf, size_t cap)
 {
-  if (DOSEMU_WIFSIGNALED(status))
+  if (DOSEMU_WIFCONTINUED(status))
+    snprintf(buf, cap, "continued");
+  else if (DOSEMU_WIFSTOPPED(status))
+    snprintf(buf, cap, "stopped by signal %d", DOSEMU_WSTOPSIG(status));
+  else if (DOSEMU_WIFSIGNALED(status))
     snprintf(buf, cap, "signal %d", DOSEMU_WTERMSIG(status));
   else
     snprintf(buf, cap, "exit %d", DOSEMU_WEXITSTATUS(status));

@@ -45,8 +45,14 @@ const Here int32 = -1
 // AnyChild, passed to Wait, waits for whichever child ends first.
 const AnyChild GID = -1
 
-// Wait options.
-const WNOHANG = 1
+// Wait options (waitpid's): WNOHANG does not block; WUNTRACED also
+// reports a child that stopped, WCONTINUED one that was continued (each
+// once; such a child is not reaped).
+const (
+	WNOHANG    = 1
+	WUNTRACED  = 2
+	WCONTINUED = 8
+)
 
 // Signals.
 const (
@@ -77,8 +83,10 @@ const (
 	SockStream = 2
 )
 
-// Status is a wait status: the exit code in bits 8..15, or the
-// terminating signal in the low 7 bits.
+// Status is a wait status, encoded as on Linux: the exit code in bits
+// 8..15, or the terminating signal in the low 7 bits, or for a stop
+// report 0x7f with the stop signal in bits 8..15, or 0xffff for a
+// continue report.
 type Status int32
 
 // Exited reports whether the process ended by exiting.
@@ -88,14 +96,29 @@ func (s Status) Exited() bool { return s&0x7f == 0 }
 func (s Status) ExitCode() int { return int(s>>8) & 0xff }
 
 // Signaled reports whether a signal ended the process.
-func (s Status) Signaled() bool { return s&0x7f != 0 }
+func (s Status) Signaled() bool { return s&0x7f != 0 && s&0x7f != 0x7f }
 
 // Signal is the signal that ended the process.
 func (s Status) Signal() int { return int(s & 0x7f) }
 
-// String describes the status as "exit 3" or "signal 9".
+// Stopped reports whether the status reports a stop (WUNTRACED).
+func (s Status) Stopped() bool { return s&0xff == 0x7f }
+
+// StopSignal is the signal that stopped the process.
+func (s Status) StopSignal() int { return int(s>>8) & 0xff }
+
+// Continued reports whether the status reports a continue (WCONTINUED).
+func (s Status) Continued() bool { return s == 0xffff }
+
+// String describes the status as "exit 3", "signal 9", "stopped by
+// signal 19" or "continued".
 func (s Status) String() string {
-	if s.Signaled() {
+	switch {
+	case s.Continued():
+		return "continued"
+	case s.Stopped():
+		return fmt.Sprintf("stopped by signal %d", s.StopSignal())
+	case s.Signaled():
 		return fmt.Sprintf("signal %d", s.Signal())
 	}
 	return fmt.Sprintf("exit %d", s.ExitCode())
@@ -188,8 +211,9 @@ func Spawn(computer int32, path string, argv, env []string) (GID, error) {
 	return GID(child), errnoErr(e)
 }
 
-// Wait waits for child gid (AnyChild for any) to end and returns which
-// child ended and its status. With WNOHANG it returns gid 0 when none has
+// Wait waits for child gid (AnyChild for any) to end (or, with
+// WUNTRACED or WCONTINUED, to stop or continue) and returns which child
+// and its status. With WNOHANG it returns gid 0 when none has
 // ended yet. ECHILD means there is no such child.
 func Wait(gid GID, options int32) (GID, Status, error) {
 	var waited int64

@@ -41,6 +41,21 @@ func TestStatus(t *testing.T) {
 	if killed.Exited() || !killed.Signaled() || killed.Signal() != SIGKILL || killed.String() != "signal 9" {
 		t.Errorf("status %#x: Exited %v Signaled %v Signal %d %q", int32(killed), killed.Exited(), killed.Signaled(), killed.Signal(), killed)
 	}
+	stopped := Status(SIGSTOP<<8 | 0x7f)
+	if !stopped.Stopped() || stopped.Exited() || stopped.Signaled() || stopped.Continued() || stopped.StopSignal() != SIGSTOP ||
+		stopped.String() != "stopped by signal 19" {
+		t.Errorf("status %#x: Stopped %v Exited %v Signaled %v StopSignal %d %q", int32(stopped), stopped.Stopped(), stopped.Exited(),
+			stopped.Signaled(), stopped.StopSignal(), stopped)
+	}
+	cont := Status(0xffff)
+	if !cont.Continued() || cont.Exited() || cont.Signaled() || cont.String() != "continued" {
+		t.Errorf("status %#x: Continued %v Exited %v Signaled %v %q", int32(cont), cont.Continued(), cont.Exited(), cont.Signaled(), cont)
+	}
+	for _, s := range []Status{3 << 8, SIGKILL} {
+		if s.Stopped() || s.Continued() {
+			t.Errorf("status %#x reported as a stop or continue", int32(s))
+		}
+	}
 }
 
 func TestPack(t *testing.T) {
@@ -126,7 +141,7 @@ func TestImportsMatchHeader(t *testing.T) {
 
 	consts := map[string]int64{
 		"SIGINT": SIGINT, "SIGKILL": SIGKILL, "SIGTERM": SIGTERM, "SIGCHLD": SIGCHLD,
-		"SIGCONT": SIGCONT, "SIGSTOP": SIGSTOP, "WNOHANG": WNOHANG,
+		"SIGCONT": SIGCONT, "SIGSTOP": SIGSTOP, "WNOHANG": WNOHANG, "WUNTRACED": WUNTRACED, "WCONTINUED": WCONTINUED,
 		"SOCK_DGRAM": SockDgram, "SOCK_STREAM": SockStream,
 		"MIGRATE_STOPCOPY": MigrateStopCopy, "MIGRATE_PRECOPY": MigratePreCopy,
 		"MIGRATE_POSTCOPY": MigratePostCopy,
