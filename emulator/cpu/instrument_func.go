@@ -68,6 +68,12 @@ type funcRewriter struct {
 	locals  []wasm.ValType // params, declared, added
 	nParams int
 	pool    map[wasm.ValType][]uint32
+	// unsaved pools the locals that carry the arguments of a direct call
+	// of an instrumented function across its wrapper: on rewind the callee
+	// reloads its own parameters, so their values need not be saved.
+	unsaved map[wasm.ValType][]uint32
+	noSave  []bool // added local -> never saved (index - len(crosses))
+	crosses []bool // original local -> may hold a value across a site
 	siteL   uint32
 	fuelL   uint32
 	depth   int
@@ -209,21 +215,90 @@ func (r *funcRewriter) emitEnd() {
 // rel converts an absolute label position to a relative branch depth.
 func (r *funcRewriter) rel(abs int) uint32 { return uint32(r.depth - 1 - abs) }
 
-func (r *funcRewriter) alloc(t wasm.ValType) uint32 {
-	if l := r.pool[t]; len(l) > 0 {
+func (r *funcRewriter) alloc(t wasm.ValType) uint32 { return r.allocFrom(r.pool, t, false) }
+
+func (r *funcRewriter) allocFrom(pool map[wasm.ValType][]uint32, t wasm.ValType, noSave bool) uint32 {
+	if l := pool[t]; len(l) > 0 {
 		x := l[len(l)-1]
-		r.pool[t] = l[:len(l)-1]
+		pool[t] = l[:len(l)-1]
 		return x
 	}
 	r.locals = append(r.locals, t)
+	r.noSave = append(r.noSave, noSave)
 	return uint32(len(r.locals) - 1)
 }
 
 func (r *funcRewriter) free(ls []uint32) {
 	for _, l := range ls {
 		t := r.locals[l]
-		r.pool[t] = append(r.pool[t], l)
+		if r.noSave[int(l)-len(r.crosses)] {
+			r.unsaved[t] = append(r.unsaved[t], l)
+		} else {
+			r.pool[t] = append(r.pool[t], l)
+		}
 	}
+}
+
+// spillItem cuts the operand stack before a site item into locals. The
+// arguments of a direct call of an instrumented function go to locals that
+// are not saved: a rewind passes whatever they hold, and the callee's own
+// restore overwrites its parameters.
+func (r *funcRewriter) spillItem(e *elem) []uint32 {
+	if e.blk != nil || e.imp || e.ind {
+		return r.spill(e.stack)
+	}
+	in := &r.body[e.i]
+	if in.Op != wasm.OpCall || int(in.Index) >= len(r.mi.funcTypes) {
+		return r.spill(e.stack)
+	}
+	nargs := len(r.mi.m.Types[r.mi.funcTypes[in.Index]].Params)
+	if nargs > len(e.stack) {
+		return r.spill(e.stack)
+	}
+	ls := make([]uint32, len(e.stack))
+	for k, t := range e.stack {
+		if k >= len(e.stack)-nargs {
+			ls[k] = r.allocFrom(r.unsaved, t, true)
+		} else {
+			ls[k] = r.alloc(t)
+		}
+	}
+	for k := len(ls) - 1; k >= 0; k-- {
+		r.emitI(wasm.OpLocalSet, ls[k])
+	}
+	return ls
+}
+
+// crossingLocals marks the locals of a body (parameters and declared) that
+// may carry a value across a control point: those read at least once
+// without a write earlier in the same straight-line stretch. Every site is
+// a control point (a call or a loop header), so the others are dead at
+// every site and a frame need not save them. Cost: one pass, no allocation
+// beyond the two slices.
+func crossingLocals(body []wasm.Instr, n int, cross []bool, lastW []int32) ([]bool, []int32) {
+	cross = append(cross[:0], make([]bool, n)...)
+	lastW = append(lastW[:0], make([]int32, n)...)
+	for i := range lastW {
+		lastW[i] = -1
+	}
+	epoch := int32(0)
+	for k := range body {
+		in := &body[k]
+		switch in.Op {
+		case wasm.OpLocalGet:
+			if int(in.Index) < n && lastW[in.Index] != epoch {
+				cross[in.Index] = true
+			}
+		case wasm.OpLocalSet, wasm.OpLocalTee:
+			if int(in.Index) < n {
+				lastW[in.Index] = epoch
+			}
+		case wasm.OpBlock, wasm.OpLoop, wasm.OpIf, wasm.OpElse, wasm.OpEnd, wasm.OpBr, wasm.OpBrIf,
+			wasm.OpBrTable, wasm.OpReturn, wasm.OpUnreachable, wasm.OpCall, wasm.OpCallIndirect:
+			epoch++
+		}
+	}
+	return cross, lastW
 }
 
 // spill pops values of the given types (bottom first) into fresh locals.
@@ -398,7 +473,7 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 			continue
 		}
 		j++
-		sp := r.spill(e.stack)
+		sp := r.spillItem(e)
 		r.emitEnd() // $B_j: the dispatch lands here
 		r.reload(sp)
 		r.emitItem(e)
@@ -596,7 +671,13 @@ func (r *funcRewriter) emitItem(e *elem) {
 func (r *funcRewriter) savedLocals() []uint32 {
 	ls := r.sc.saved[:0]
 	for l := range r.locals {
-		if uint32(l) != r.siteL && uint32(l) != r.fuelL {
+		if l < len(r.crosses) {
+			if r.crosses[l] {
+				ls = append(ls, uint32(l))
+			}
+			continue
+		}
+		if uint32(l) != r.siteL && uint32(l) != r.fuelL && !r.noSave[l-len(r.crosses)] {
 			ls = append(ls, uint32(l))
 		}
 	}
@@ -664,6 +745,10 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 		return nil, nil, r.errf(pos, "function body continues after its final end")
 	}
 	r.pool = map[wasm.ValType][]uint32{}
+	r.unsaved = map[wasm.ValType][]uint32{}
+	r.sc.cross, r.sc.lastW = crossingLocals(r.body, len(r.locals), r.sc.cross, r.sc.lastW)
+	r.crosses = r.sc.cross
+	r.noSave = append(r.sc.noSave[:0], false, false)
 	r.siteL = uint32(len(r.locals))
 	r.fuelL = r.siteL + 1
 	r.locals = append(r.locals, wasm.I32, wasm.I64)
@@ -680,6 +765,7 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 
 	saved := r.savedLocals()
 	r.sc.saved, r.sc.labels = saved, r.labels
+	r.sc.noSave = r.noSave
 	r.sc.vals, r.sc.ctrls = r.st.vals[:0], r.st.ctrls[:0]
 	r.emitConst32(int32(r.fidx))
 	r.emitI(wasm.OpLocalGet, r.siteL)

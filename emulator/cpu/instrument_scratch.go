@@ -30,6 +30,10 @@ type rewriteScratch struct {
 	labels []int
 	vals   []wasm.ValType
 	ctrls  []ctrlFrame
+	// cross, lastW and noSave are the liveness marks of one function.
+	cross  []bool
+	lastW  []int32
+	noSave []bool
 	// types holds the current function's operand-stack snapshots.
 	types []wasm.ValType
 	// lab is the unused tail of the current chunk of branch-table label
