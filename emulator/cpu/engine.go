@@ -32,8 +32,11 @@
 // "dosemu_cpu" (yield, typed save/load of one value, frame headers), exports
 // every mutable global as __dosemu_g<index>, and turns the start section
 // into the export __dosemu_start, run only on a fresh start. The name
-// section is dropped (function indices shift). Nothing is ever written to
-// linear memory: the guest's memory stays exactly what it wrote.
+// section is kept with its function indices remapped, so traps and
+// profiles name guest functions; DWARF and other sections that point at
+// code offsets are dropped on purpose (instrument_names.go says which).
+// Nothing is ever written to linear memory: the guest's memory stays
+// exactly what it wrote.
 //
 // Fuel. Counts are static: a function is charged on entry for all its
 // instructions outside loops, and each loop iteration for its body outside

@@ -365,16 +365,6 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 		m.Start = 0
 		rw.HasStart = true
 	}
-	// Function indices in the name section would now be wrong: drop it
-	// rather than mislabel functions in traps.
-	customs := m.Customs[:0]
-	for _, c := range m.Customs {
-		if c.Name != "name" {
-			customs = append(customs, c)
-		}
-	}
-	m.Customs = customs
-
 	m.Imports = newImports
 	m.Funcs = newFuncs
 	m.Globals = append(m.Globals,
@@ -396,6 +386,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 	for _, im := range m.Imports {
 		rw.HasMemory = rw.HasMemory || im.Kind == wasm.ExternMemory
 	}
+	m.Customs = rewriteCustoms(m, mi.nImp) // instrument_names.go: names remapped, code-offset sections dropped
 	rw.Module = m
 	return rw, nil
 }
