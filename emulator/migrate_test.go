@@ -254,3 +254,69 @@ func TestMigrateTour(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateSleeperKeepsDeadline moves alice while she sleeps her first
+// second (blocked in poll_oneoff with a relative timeout): the call is
+// repeated on the destination, and must end at the instant it would have
+// without the move (1 s after it started, plus the microseconds alice
+// spends before it), not a second after the arrival. A move whose hand-off
+// ends after that instant wakes her at once on arrival.
+func TestMigrateSleeperKeepsDeadline(t *testing.T) {
+	alice := regexp.MustCompile(`alice: 1/1, virtual time ([0-9.]+)s`)
+	wake := func(t *testing.T, plans ...string) (float64, *rig) {
+		t.Helper()
+		r := newRig(t, Config{Computers: Uniform(2, 1), Seed: 3})
+		r.load(t, "alice")
+		if _, err := r.Spawn(0, "alice", []string{"alice", "1"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range plans {
+			m, err := ParseMigratePlan(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.PlanMigration(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.run(t)
+		m := alice.FindStringSubmatch(outMark.ReplaceAllString(r.out.String(), ""))
+		if m == nil {
+			t.Fatalf("no wake-up line in %q", r.out.String())
+		}
+		var s float64
+		fmt.Sscan(m[1], &s)
+		return s, r
+	}
+	base, _ := wake(t)
+	if base < 1 || base > 1.001 {
+		t.Fatalf("unmoved alice woke at %.3fs, want 1.000s", base)
+	}
+	for _, mode := range []string{"stopcopy", "precopy", "postcopy"} {
+		t.Run(mode, func(t *testing.T) {
+			got, r := wake(t, "at=400ms pid=c0:2 to=c1 mode="+mode)
+			if mv, a := moved(r); mv != 1 || a != 0 {
+				t.Fatalf("moved %d aborted %d, want 1 and 0", mv, a)
+			}
+			if !strings.Contains(r.out.String(), "[c0:2 alice 1]") {
+				t.Fatalf("output not from the moved process: %q", r.out.String())
+			}
+			// The move took well under a millisecond of virtual time; the
+			// printed clock has millisecond resolution.
+			if got < base || got > base+0.002 {
+				t.Fatalf("moved alice woke at %.3fs, want %.3fs (the sleep restarted on arrival?)", got, base)
+			}
+		})
+	}
+	t.Run("aborted", func(t *testing.T) {
+		// Frozen at 400 ms and resumed on the source after the destination
+		// refused the commit: the repeated call keeps its deadline there too.
+		got, r := wake(t, "at=400ms pid=c0:2 to=c1 mode=stopcopy fail=commit")
+		if mv, a := moved(r); mv != 0 || a != 1 {
+			t.Fatalf("moved %d aborted %d, want 0 and 1", mv, a)
+		}
+		if got < base || got > base+0.002 {
+			t.Fatalf("alice woke at %.3fs after an aborted move, want %.3fs", got, base)
+		}
+	})
+}

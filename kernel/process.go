@@ -101,6 +101,14 @@ type Process struct {
 	timer     *vtime.Event
 	timedOut  bool
 
+	// callAt is when the system call in progress started. A call that a
+	// capture interrupted (migration, checkpoint) is repeated after the
+	// rewind; restart then makes the repeat keep the first call's start,
+	// so that a relative timeout (poll_oneoff, sleep) ends at the instant
+	// it would have without the interruption (CallStart).
+	callAt  vtime.Time
+	restart bool
+
 	mig *procMig // migration state (migrate.go); nil if never migrated
 
 	px procState // signals, fork, exec (proc_state.go)
@@ -240,6 +248,7 @@ func (p *Process) Poll(deadline vtime.Time, ready func() bool) wasi.PollResult {
 		ok := p.th.Block()
 		p.waitReady = nil
 		if !ok {
+			p.restart = true // the guest repeats this call after the rewind
 			return wasi.PollAbort
 		}
 		if p.timedOut {
@@ -262,6 +271,13 @@ func (p *Process) hookFiles() {
 		}
 	}
 }
+
+// CallStart implements wasi.CallStarter: when the system call in progress
+// started, after its entry cost. For the repeat of a call that a capture
+// interrupted (the process migrated, or was checkpointed, while blocked in
+// it) it is the interrupted call's start, so relative timeouts keep their
+// original deadline wherever the process continues.
+func (p *Process) CallStart() vtime.Time { return p.callAt }
 
 // Exit implements wasi.Proc (proc_exit): it does not return.
 func (p *Process) Exit(code uint32) { p.th.Exit(code) }
@@ -286,6 +302,11 @@ func (p *Process) syscall(name string) {
 	}
 	p.stats.Syscalls++
 	p.sliceCost += CostSyscall
+	if p.restart {
+		p.restart = false // the repeat of an interrupted call: same start
+	} else {
+		p.callAt = p.Now()
+	}
 	if p.k.tr.Enabled() {
 		p.k.emit(p.Now(), p.cpu, p.pid, "syscall", map[string]any{"name": name})
 	}

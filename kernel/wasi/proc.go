@@ -68,6 +68,16 @@ const (
 	PollAbort                     // the thread is being captured or killed: return at once
 )
 
+// CallStarter is implemented by a Proc whose system calls may be repeated
+// after an interruption (the kernel captures a process blocked in a call
+// and the guest calls it again after the rewind, possibly on another
+// computer). CallStart is when the call in progress started; for such a
+// repeat it is the first attempt's start, so that poll_oneoff's relative
+// timeouts end at the instant they would have without the interruption.
+type CallStarter interface {
+	CallStart() vtime.Time
+}
+
 // NoDeadline is a deadline that never passes.
 const NoDeadline = vtime.Time(1<<63 - 1)
 

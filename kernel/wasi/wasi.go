@@ -989,6 +989,12 @@ func pollOneoff(p Proc, g guest, st []uint64) vfs.Errno {
 		return ge
 	}
 	now := p.Now()
+	// Relative timeouts count from the call's start, which for a call
+	// repeated after a capture (migration) is the first attempt's.
+	start := now
+	if cs, ok := p.(CallStarter); ok {
+		start = min(start, cs.CallStart())
+	}
 	subs := make([]sub, nsubs)
 	deadline := NoDeadline
 	for i := range subs {
@@ -1001,7 +1007,7 @@ func pollOneoff(p Proc, g guest, st []uint64) vfs.Errno {
 			id := binary.LittleEndian.Uint32(r[16:])
 			timeout := binary.LittleEndian.Uint64(r[24:])
 			flags := binary.LittleEndian.Uint16(r[40:])
-			s.deadline = clockDeadline(p, now, id, timeout, flags&subclockAbstime != 0)
+			s.deadline = clockDeadline(p, now, start, id, timeout, flags&subclockAbstime != 0)
 			if id > ClockThreadCPUTimeID {
 				s.err = vfs.EINVAL
 			} else if s.deadline < deadline {
@@ -1060,14 +1066,15 @@ func pollOneoff(p Proc, g guest, st []uint64) vfs.Errno {
 // clockDeadline converts a clock subscription to a deadline on the
 // monotonic virtual clock. CPU-time clocks advance only while the process
 // runs, and it is not running while it polls, so their timeouts are taken
-// as elapsed time from now: a documented approximation.
-func clockDeadline(p Proc, now vtime.Time, id uint32, timeout uint64, abs bool) vtime.Time {
+// as elapsed time from now: a documented approximation. Relative timeouts
+// count from start, the system call's start (see CallStarter).
+func clockDeadline(p Proc, now, start vtime.Time, id uint32, timeout uint64, abs bool) vtime.Time {
 	t := int64(timeout)
 	if timeout > 1<<62 {
 		return NoDeadline
 	}
 	if !abs {
-		return now.Add(vtime.Duration(t))
+		return start.Add(vtime.Duration(t))
 	}
 	switch id {
 	case ClockRealtime:
