@@ -317,31 +317,90 @@ func TestIsZero(t *testing.T) {
 	}
 }
 
-// BenchmarkThreadFork: forking a thread whose 1 MiB memory is half
-// non-zero, with Fork and with the Capture+Restore it replaces.
+// benchForkParent makes a stopped thread with mib MiB of memory (1:
+// thread.wasm blocked in a host call; 64: kernels.wasm with no call
+// pending) holding a non-zero byte in every 4 KiB page.
+func benchForkParent(b *testing.B, prog *Program, mib uint32) *Thread {
+	var th *Thread
+	if mib == 1 {
+		th = startEntry(b, prog, "_start")
+		if s := th.Run(1 << 40); s.Kind != Blocked {
+			b.Fatalf("parent stopped with %v (%v), want Blocked", s.Kind, s.Err)
+		}
+		if _, ok := th.mod.Memory().Grow(15); !ok {
+			b.Fatal("growing to 1 MiB failed")
+		}
+	} else {
+		var err error
+		th, err = prog.Start(context.Background(), ThreadConfig{NoEntry: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got := th.MemorySize(); got != uint64(mib)<<20 {
+		b.Fatalf("parent memory %d bytes, want %d MiB", got, mib)
+	}
+	buf, _ := th.mod.Memory().Read(0, uint32(th.MemorySize()))
+	for off := 0; off < len(buf); off += chunk {
+		buf[off] = byte(off>>12) | 1
+	}
+	return th
+}
+
+// BenchmarkThreadFork: forking a thread whose memory (1 or 64 MiB) has a
+// non-zero byte in every 4 KiB page, in each ForkMode, plus the
+// Capture+Restore that Fork replaces. "repeat" forks one parent again and
+// again (each child closed before the next fork, the parent rewriting one
+// byte per 64 KiB in between); "first" is the first fork of a fresh
+// parent, where ForkShared has to fill its image.
 func BenchmarkThreadFork(b *testing.B) {
 	ctx := context.Background()
-	p, parent := forkParent(b, 16)
-	b.Run("Fork", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			c, err := parent.Fork(ctx, ThreadConfig{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			_ = c.Close()
+	progs := map[uint32]*Program{1: loadTestdata(b, newTestEngine(b, Config{}), "thread.wasm"), 64: newKernelEngine(b, false)}
+	for _, mib := range []uint32{1, 64} {
+		parent := benchForkParent(b, progs[mib], mib)
+		buf, _ := parent.mod.Memory().Read(0, uint32(parent.MemorySize()))
+		for _, mode := range []ForkMode{ForkShared, ForkNonZero, ForkCopyAll} {
+			b.Run(fmt.Sprintf("%dMiB/repeat/%v", mib, mode), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					for off := 0; off < len(buf); off += pageSize {
+						buf[off+8]++
+					}
+					c, err := parent.ForkWith(ctx, ThreadConfig{}, mode)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = c.Close()
+				}
+			})
 		}
-	})
-	b.Run("CaptureRestore", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			cp, err := parent.Capture(ctx)
-			if err != nil {
-				b.Fatal(err)
+		b.Run(fmt.Sprintf("%dMiB/first/%v", mib, ForkShared), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				par := benchForkParent(b, progs[mib], mib)
+				b.StartTimer()
+				c, err := par.Fork(ctx, ThreadConfig{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				_ = c.Close()
+				_ = par.Close()
+				b.StartTimer()
 			}
-			c, err := p.Restore(ctx, cp, ThreadConfig{})
-			if err != nil {
-				b.Fatal(err)
+		})
+		b.Run(fmt.Sprintf("%dMiB/CaptureRestore", mib), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				cp, err := parent.Capture(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c, err := parent.Program().Restore(ctx, cp, ThreadConfig{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = c.Close()
 			}
-			_ = c.Close()
-		}
-	})
+		})
+		_ = parent.Close()
+	}
 }
