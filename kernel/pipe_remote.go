@@ -216,6 +216,8 @@ type remotePipeEnd struct {
 	closed   bool  // closed by its last fd
 	finished bool  // pipe.close sent
 	inFlight bool  // a request is out
+	reading  bool  // that request is a pipe.read (due or on the wire)
+	writing  bool  // that request is a pipe.write
 	err      error // the home stopped answering
 
 	in  []byte // reader: bytes fetched, not yet read
@@ -228,6 +230,9 @@ type remotePipeEnd struct {
 
 	hand      handover // what an end this one replaced (migration) left
 	handedOff bool     // replaced by a migration: a late read is kept for the successor
+	// succ is a successor end (remote, see handover) whose first read
+	// waits for this end's read in flight to come back.
+	succ *remotePipeEnd
 }
 
 // handover is what a pipe end replaced by a migration (MovePipeEnds)
@@ -237,6 +242,16 @@ type remotePipeEnd struct {
 // the successor reads itself); a writer's outbox still on its way to the
 // pipe (the successor writes only once it has drained, so the pipe sees
 // the bytes in the order the process wrote them).
+//
+// Ordering of reads. The old end's read and the successor's first read
+// travel on different links (old computer to home, new computer to
+// home), so on links of different latencies the successor's could reach
+// the home first and take bytes that come after the old read's. So the
+// successor sends no read of its own while the old end's read is out: a
+// remote successor registers with its predecessor (succ) and is kicked
+// when that read's answer is back; a local successor (the pipe's home)
+// answers EAGAIN until then. The pipe therefore serves the reads of the
+// old and the new end in the order the process made them.
 type handover struct {
 	carry []byte
 	pred  *remotePipeEnd
@@ -245,7 +260,7 @@ type handover struct {
 // read serves b from the carried bytes; wait reports that the old end's
 // read is still in flight (nothing may be read past it yet).
 func (h *handover) read(b []byte) (n int, wait bool) {
-	if p := h.pred; p != nil && !p.inFlight {
+	if p := h.pred; p != nil && !p.reading {
 		h.carry = append(h.carry, p.in...)
 		p.in, h.pred = nil, nil
 	}
@@ -261,10 +276,12 @@ func (h *handover) read(b []byte) (n int, wait bool) {
 }
 
 func (h *handover) readable() bool {
-	return len(h.carry) > 0 || (h.pred != nil && !h.pred.inFlight && len(h.pred.in) > 0)
+	return len(h.carry) > 0 || (h.pred != nil && !h.pred.reading && len(h.pred.in) > 0)
 }
 
-func (h *handover) waiting() bool { return h.pred != nil && h.pred.inFlight }
+// waiting reports that the old reader's read is still out: the successor
+// may neither read past it nor send a read of its own.
+func (h *handover) waiting() bool { return h.pred != nil && h.pred.reading }
 
 // draining reports that the old writer still has bytes on their way.
 func (h *handover) draining() bool {
@@ -272,7 +289,7 @@ func (h *handover) draining() bool {
 	if p == nil {
 		return false
 	}
-	if p.err != nil || p.broken || (len(p.out) == 0 && !p.inFlight) {
+	if p.err != nil || p.broken || (len(p.out) == 0 && !p.writing) {
 		h.pred = nil
 		return false
 	}
@@ -292,9 +309,9 @@ func (h *handover) handOff(old fd.File) {
 	switch {
 	case !e.write && e.hand.pred != nil:
 		h.pred = e.hand.pred // still waiting for the one before
-	case !e.write && e.inFlight:
+	case !e.write && e.reading:
 		h.pred = e
-	case e.write && (len(e.out) > 0 || e.inFlight || e.hand.pred != nil):
+	case e.write && (len(e.out) > 0 || e.writing || e.hand.pred != nil):
 		h.pred = e
 	}
 }
@@ -332,8 +349,13 @@ func (e *remotePipeEnd) kick() {
 	switch {
 	case e.write && len(e.out) > 0 && !e.broken:
 		send = e.sendWrite
+		e.writing = true
 	case !e.write && !e.closed && len(e.in) == 0 && !e.eof:
+		if e.deferRead() {
+			return
+		}
 		send = e.sendRead
+		e.reading = true
 	case e.closed:
 		send = e.sendClose
 	default:
@@ -341,6 +363,26 @@ func (e *remotePipeEnd) kick() {
 	}
 	e.inFlight = true
 	e.k.loop.At(max(e.k.currentTime(), e.k.loop.Now()), send)
+}
+
+// deferRead reports that this end must not send a read yet because the
+// end it replaced still has one out (see handover); the predecessor kicks
+// it when that read is back.
+func (e *remotePipeEnd) deferRead() bool {
+	if !e.hand.waiting() {
+		return false
+	}
+	e.hand.pred.succ = e
+	return true
+}
+
+// readDone ends a read: the successor that waited for it may send its own.
+func (e *remotePipeEnd) readDone() {
+	e.reading = false
+	if s := e.succ; s != nil {
+		e.succ = nil
+		s.kick()
+	}
 }
 
 func (e *remotePipeEnd) call(m net.Message, done func(net.Message, net.Errno)) {
@@ -356,7 +398,8 @@ func (e *remotePipeEnd) call(m net.Message, done func(net.Message, net.Errno)) {
 }
 
 func (e *remotePipeEnd) fail(err error) {
-	e.inFlight = false
+	e.inFlight, e.writing = false, false
+	e.readDone()
 	e.err = err
 	e.out = nil
 	e.forget()
@@ -368,6 +411,13 @@ func (e *remotePipeEnd) forget() {
 }
 
 func (e *remotePipeEnd) sendRead() {
+	if e.hand.waiting() {
+		// Kicked before the migration handed this end its predecessor
+		// (MovePipeEnds makes the end, then hands over): wait for it.
+		e.inFlight, e.reading = false, false
+		e.deferRead()
+		return
+	}
 	e.call(net.Message{Type: "pipe.read", Body: pipeReadReq{ID: e.id, Max: remoteChunk, Token: e.token}, Size: 24},
 		func(m net.Message, no net.Errno) {
 			e.inFlight = false
@@ -375,6 +425,7 @@ func (e *remotePipeEnd) sendRead() {
 				e.fail(vfs.Errno(no))
 				return
 			}
+			defer e.readDone() // after the bytes are where the successor looks
 			rep, _ := m.Body.(pipeReadRep)
 			if e.closed {
 				if e.handedOff && len(rep.Data) > 0 {
@@ -399,7 +450,7 @@ func (e *remotePipeEnd) sendWrite() {
 	chunk := e.out[:min(len(e.out), remoteChunk)]
 	e.call(net.Message{Type: "pipe.write", Body: pipeWriteReq{ID: e.id, Data: chunk, Token: e.token}, Size: 24 + len(chunk)},
 		func(m net.Message, no net.Errno) {
-			e.inFlight = false
+			e.inFlight, e.writing = false, false
 			if no == net.Errno(vfs.EPIPE) {
 				e.broken = true
 				e.out = nil
