@@ -125,6 +125,7 @@ type modInfo struct {
 	imp      [numImps]uint32
 	fuelG    uint32
 	stateG   uint32
+	finishF  uint32 // the added function that ends a rewind
 }
 
 // remapFunc maps an original function index to its index after the host
@@ -319,7 +320,9 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 	mi.stateG = mi.fuelG + 1
 
 	rw := &Rewrite{Frames: map[uint32]FrameLayout{}}
-	newFuncs := make([]wasm.Func, len(m.Funcs))
+	// One function, after all the module's own, ends every rewind.
+	mi.finishF = mi.nImp + numImps + uint32(len(m.Funcs))
+	newFuncs := make([]wasm.Func, len(m.Funcs), len(m.Funcs)+1)
 	sc := &rewriteScratch{}
 	for i := range m.Funcs {
 		f := &m.Funcs[i]
@@ -366,7 +369,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 		rw.HasStart = true
 	}
 	m.Imports = newImports
-	m.Funcs = newFuncs
+	m.Funcs = append(newFuncs, mi.finishBody())
 	m.Globals = append(m.Globals,
 		wasm.Global{Type: wasm.GlobalType{Type: wasm.I64, Mutable: true}, Init: []wasm.Instr{{Op: wasm.OpI64Const}, {Op: wasm.OpEnd}}},
 		wasm.Global{Type: wasm.GlobalType{Type: wasm.I32, Mutable: true}, Init: []wasm.Instr{{Op: wasm.OpI32Const}, {Op: wasm.OpEnd}}})
@@ -389,6 +392,17 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 	m.Customs = rewriteCustoms(m, mi.nImp) // instrument_names.go: names remapped, code-offset sections dropped
 	rw.Module = m
 	return rw, nil
+}
+
+// finishBody is the body of the added function that ends a rewind at the
+// innermost frame: normal state, and the budget of the run that rewinds.
+func (mi *modInfo) finishBody() wasm.Func {
+	return wasm.Func{TypeIdx: mi.typeIndex(nil, nil), Body: []wasm.Instr{
+		{Op: wasm.OpI32Const},
+		{Op: wasm.OpGlobalSet, Index: mi.stateG},
+		{Op: wasm.OpCall, Index: mi.imp[impResumeFuel]},
+		{Op: wasm.OpGlobalSet, Index: mi.fuelG},
+		{Op: wasm.OpEnd}}}
 }
 
 func (mi *modInfo) remapExpr(x []wasm.Instr) {

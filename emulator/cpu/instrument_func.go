@@ -556,18 +556,16 @@ func (r *funcRewriter) emitRewinding() {
 }
 
 // emitFinishRewind ends a rewind at the innermost frame: normal state and
-// the budget of the run that rewinds.
+// the budget of the run that rewinds (see modInfo.finishBody, shared by all
+// functions to keep each site small).
 func (r *funcRewriter) emitFinishRewind() {
-	r.emitConst32(stateNormal)
-	r.emitI(wasm.OpGlobalSet, r.mi.stateG)
-	r.emitI(wasm.OpCall, r.mi.imp[impResumeFuel])
-	r.emitI(wasm.OpGlobalSet, r.mi.fuelG)
+	r.emitI(wasm.OpCall, r.mi.finishF)
 }
 
-// emitUnwindTo records the site and branches to the frame-saving code.
+// emitUnwindTo branches to the frame-saving code with the site number as
+// the $unwind block's result.
 func (r *funcRewriter) emitUnwindTo(site int) {
 	r.emitConst32(int32(site))
-	r.emitI(wasm.OpLocalSet, r.siteL)
 	r.emitI(wasm.OpBr, r.rel(0))
 }
 
@@ -645,10 +643,13 @@ func (r *funcRewriter) emitItem(e *elem) {
 			r.emitEnd()
 		}
 		r.copyInstr(in)
+		// Unwinding: leave for $unwind with the site (the call's results
+		// are dropped by the branch); otherwise drop the site. Smaller
+		// than an if block, and the same one branch.
+		r.emitConst32(int32(e.site))
 		r.emitI(wasm.OpGlobalGet, r.mi.stateG)
-		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
-		r.emitUnwindTo(e.site)
-		r.emitEnd()
+		r.emitI(wasm.OpBrIf, r.rel(0))
+		r.emit(wasm.OpDrop)
 		return
 	}
 	b := e.blk
@@ -755,7 +756,7 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 
 	r.out = r.sc.out[:0]
 	r.depth = 0
-	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty) // $unwind, absolute label 0
+	r.emitBlock(wasm.OpBlock, wasm.BlockOf(wasm.I32)) // $unwind, absolute label 0: yields the site
 	r.emitBlock(wasm.OpBlock, r.mi.resultBlockType(r.ft.Results))
 	r.labels = append(r.sc.labels[:0], 1) // the function's own label is now $body
 	r.emitSeq(top, header{kind: kindTop, charge: r.entry, hasCalls: r.hasCall, restore: true})
@@ -767,6 +768,7 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.sc.saved, r.sc.labels = saved, r.labels
 	r.sc.noSave = r.noSave
 	r.sc.vals, r.sc.ctrls = r.st.vals[:0], r.st.ctrls[:0]
+	r.emitI(wasm.OpLocalSet, r.siteL)
 	r.emitConst32(int32(r.fidx))
 	r.emitI(wasm.OpLocalGet, r.siteL)
 	r.emitI(wasm.OpCall, r.mi.imp[impSaveFrame])
