@@ -104,6 +104,9 @@ func addTableState(m *wasm.Module) {
 			nImpTables++
 		}
 	}
+	if s := m.Summary; s.Known && !s.TableChanges && !s.SegmentDrops {
+		return // what Decode saw spares reading every body
+	}
 	changed := map[uint32]bool{}
 	dropsElem, dropsData := false, false
 	for i := range m.Funcs {
@@ -152,6 +155,10 @@ func addTableState(m *wasm.Module) {
 	if dropsElem || dropsData {
 		addDropFlags(m, ty(nil, nil), export)
 	}
+	// The accessors hold such instructions too (the summary was true
+	// already if Known, but keep it exact).
+	m.Summary.TableChanges = m.Summary.TableChanges || len(changed) > 0
+	m.Summary.SegmentDrops = m.Summary.SegmentDrops || dropsElem || dropsData
 }
 
 // addRefTable adds the table of referenceable functions, its filling

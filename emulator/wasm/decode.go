@@ -358,6 +358,7 @@ func Decode(data []byte) (*Module, error) {
 		return nil, &Error{Section: SectionCode, Func: d.dataOpFn, Instr: d.dataOpInstr, Offset: int(d.m.Funcs[fi].Offset),
 			Msg: in.Op.String() + " requires a data count section"}
 	}
+	d.m.Summary.Known = true
 	return d.m, nil
 }
 
@@ -723,6 +724,13 @@ func (d *decoder) expr(isConst bool) ([]Instr, error) {
 				d.sawDataOp = true
 				d.dataOpFn, d.dataOpInstr = d.fn, d.instr
 			}
+			if in.Op == OpDataDrop {
+				d.m.Summary.SegmentDrops = true
+			}
+		case OpElemDrop:
+			d.m.Summary.SegmentDrops = true
+		case OpTableSet, OpTableGrow, OpTableFill, OpTableCopy, OpTableInit:
+			d.m.Summary.TableChanges = true
 		}
 	}
 }

@@ -290,6 +290,23 @@ type Module struct {
 	DataCount    uint32
 	HasDataCount bool
 	Customs      []Custom
+	// Summary is what Decode noticed in the function bodies, so that a
+	// pass looking for rare instructions can skip reading every body.
+	// Only Decode sets Known; a pass that adds such instructions to a
+	// decoded module must update the summary or clear Known.
+	Summary BodySummary
+}
+
+// BodySummary records whether function bodies contain instructions of a
+// few rare kinds. When Known is false nothing is known and every field is
+// false.
+type BodySummary struct {
+	Known bool
+	// TableChanges: some body has table.set, table.grow, table.fill,
+	// table.copy or table.init.
+	TableChanges bool
+	// SegmentDrops: some body has elem.drop or data.drop.
+	SegmentDrops bool
 }
 
 // BlockType is the type immediate of block, loop and if, held as the s33
