@@ -548,11 +548,12 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 	r.emit(wasm.OpUnreachable)
 }
 
-// emitRewinding pushes state == rewinding.
+// emitRewinding pushes a value that is non-zero exactly while rewinding.
+// Wherever it is used the state cannot be unwinding (an unwind is only
+// begun by a site, which branches away at once), so the state itself
+// serves and the comparison is saved.
 func (r *funcRewriter) emitRewinding() {
 	r.emitI(wasm.OpGlobalGet, r.mi.stateG)
-	r.emitConst32(stateRewinding)
-	r.emit(wasm.OpI32Eq)
 }
 
 // emitFinishRewind ends a rewind at the innermost frame: normal state and
