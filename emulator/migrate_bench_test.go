@@ -18,7 +18,8 @@ type migWatch struct {
 	start, freeze, done time.Time
 	vstart, vdone       vtime.Time
 	rounds              int
-	throttle            float64
+	throttle            int64 // highest pre-copy throttle, percent
+	final               int   // bytes of the frozen round
 }
 
 func (w *migWatch) Emit(e trace.Event) {
@@ -32,8 +33,10 @@ func (w *migWatch) Emit(e trace.Event) {
 		w.freeze = time.Now()
 	case "round":
 		w.rounds++
-		if f, ok := e.Fields["throttle"].(float64); ok {
-			w.throttle = max(w.throttle, f)
+		t, _ := e.Fields["throttle_pct"].(int64)
+		w.throttle = max(w.throttle, t)
+		if e.Fields["frozen"] == true {
+			w.final, _ = e.Fields["bytes"].(int)
 		}
 	case "resume":
 		if e.Fields["mode"] != kernel.PostCopy.String() {
@@ -46,7 +49,9 @@ func (w *migWatch) Emit(e trace.Event) {
 
 // streamSetup is the virtual time by which the stream guest has written
 // its whole buffer once (≈2.6 ms per MiB at speed 1, with margin).
-func streamSetup(mib int) vtime.Duration { return vtime.Duration(mib) * 4 * vtime.Duration(time.Millisecond) }
+func streamSetup(mib int) vtime.Duration {
+	return vtime.Duration(mib) * 4 * vtime.Duration(time.Millisecond)
+}
 
 // migBench is one migration of the stream guest (mib MiB, rewriting its
 // buffer until killed) from computer 0 to 1.
@@ -157,8 +162,9 @@ func rate(s []progress) (hostNsPerMInstr, instrPerVirtUs float64) {
 //     the source holds nothing of it (post-copy: the last page pushed).
 //   - MiB-sent: every byte the source sent (state, code, pages).
 //   - pages-fetched, pages-pushed: post-copy's demand fetches vs
-//     background pushes; rounds, throttle: pre-copy's rounds and its
-//     highest CPU throttle.
+//     background pushes; rounds, max-throttle-%, final-round-KiB:
+//     pre-copy's rounds, its highest CPU throttle and what the frozen
+//     round sent.
 //
 // go test -run X -bench Migrate -benchtime 3x ./emulator
 func BenchmarkMigrate(b *testing.B) {
@@ -168,8 +174,8 @@ func BenchmarkMigrate(b *testing.B) {
 				var down, total time.Duration
 				var virt vtime.Duration
 				var st kernel.MigStats
-				var rounds int
-				var throttle float64
+				var rounds, final int
+				var throttle int64
 				for i := 0; i < b.N; i++ {
 					r := runMigration(b, mib, mode, vtime.Duration(time.Millisecond))
 					from := r.w.start
@@ -184,6 +190,7 @@ func BenchmarkMigrate(b *testing.B) {
 					st.PushedPages += r.stats.PushedPages
 					rounds += r.w.rounds
 					throttle = max(throttle, r.w.throttle)
+					final += r.w.final
 				}
 				n := float64(b.N)
 				b.ReportMetric(float64(down.Microseconds())/n, "host-µs-down")
@@ -194,7 +201,8 @@ func BenchmarkMigrate(b *testing.B) {
 				b.ReportMetric(float64(st.PushedPages)/n, "pages-pushed")
 				if mode == kernel.PreCopy {
 					b.ReportMetric(float64(rounds)/n, "rounds")
-					b.ReportMetric(throttle, "max-throttle")
+					b.ReportMetric(float64(throttle), "max-throttle-%")
+					b.ReportMetric(float64(final)/1024/n, "final-round-KiB")
 				}
 			})
 		}

@@ -579,6 +579,8 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		p.state = Stopped
 		kind = sched.Stop
 		k.emit(end, c.idx, p.pid, "stop", map[string]any{"runq": k.ready})
+	} else if kind == sched.Preempt && k.migThrottle(p, end, dur) {
+		kind = sched.Block
 	} else {
 		p.state = Ready
 		k.ready++

@@ -123,13 +123,10 @@ type MigStats struct {
 
 // Tunables of the protocol.
 const (
-	migTimeout       = vtime.Duration(50_000_000) // per attempt of one message
-	migRetries       = 2
-	preCopyMaxRounds = 8
-	// preCopyStopBytes: a round dirtying this little ends the rounds.
-	preCopyStopBytes = 256 << 10
-	stateBaseBytes   = 512 // pid, links, cwd, signal state, registers
-	fdBytes          = 64
+	migTimeout     = vtime.Duration(50_000_000) // per attempt of one message
+	migRetries     = 2
+	stateBaseBytes = 512 // pid, links, cwd, signal state, registers
+	fdBytes        = 64
 )
 
 // kernMig is a kernel's migration bookkeeping.
@@ -172,6 +169,7 @@ type migration struct {
 	wait     func() bool
 	deadline vtime.Time
 	staging  *paging.Pages
+	mem      migMem // memory transfer state (migrate_mem.go)
 	round    int
 	sent     uint64
 	// state is the capture taken at the freeze, serialized without its
@@ -517,6 +515,7 @@ func (m *migration) commit() {
 	a.emitMig(m, "commit", map[string]any{"bytes": m.sent})
 	// The hand-off: the source instance ends only now, so that until this
 	// point an abort resumes it, and after it only the new one exists.
+	m.releaseSource()
 	old := p.th
 	p.th = th
 	_ = old.Close()
@@ -673,6 +672,7 @@ func (m *migration) move() {
 // abort resumes the process on the source.
 func (m *migration) abort(err error) {
 	p, a := m.p, m.from
+	m.closeMem()
 	if m.staging != nil {
 		_ = m.staging.Free()
 		m.staging = nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"dosemu/emulator/paging"
+	"dosemu/emulator/vtime"
 	"dosemu/net"
 )
 
@@ -30,31 +31,177 @@ func (m *migration) memory() {
 	}
 }
 
+// Pre-copy convergence: the rounds stop when what the last round found
+// dirty could be sent within preCopyDowntime at the link's bandwidth (it
+// is sent with the process frozen), or after preCopyMaxRounds. While the
+// process dirties memory faster than half the bandwidth, it is throttled
+// (as QEMU's auto-converge does): after each slice it sits out a pause
+// so that it gets only (100-throttle)% of the virtual CPU time it would,
+// the throttle rising from preCopyThrottleMin by at least
+// preCopyThrottleStep a round, up to preCopyThrottleMax.
+const (
+	preCopyDowntime     = vtime.Duration(2_000_000)
+	preCopyMaxRounds    = 30
+	preCopyThrottleMin  = 20
+	preCopyThrottleStep = 10
+	preCopyThrottleMax  = 99
+)
+
+// migMem is a migration's memory-transfer state.
+type migMem struct {
+	track     *paging.Tracker // pre-copy's write tracking, between rounds
+	noTrack   bool            // the host cannot track writes: compare pages
+	throttle  int64           // percent of the process's CPU time withheld
+	pause     *vtime.Event    // the end of a throttled process's pause
+	roundSent vtime.Time      // when the last round's pages were sent
+}
+
+// preRound sends one round of pre-copy: the pages that changed since the
+// previous round (all non-zero pages the first time). Its answer decides
+// the next step from the pages dirtied meanwhile.
 func (m *migration) preRound() {
 	n, err := m.copyRound()
 	if err != nil {
 		m.abort(err)
 		return
 	}
-	m.from.emitMig(m, "round", map[string]any{"round": m.round, "bytes": n, "frozen": m.frozen})
+	m.sendRound(n)
+}
+
+func (m *migration) sendRound(n int) {
+	m.from.emitMig(m, "round", map[string]any{"round": m.round, "bytes": n, "dirty_pages": n / paging.PageSize,
+		"frozen": m.frozen, "throttle_pct": m.mem.throttle})
 	m.round++
 	final := m.frozen
+	m.mem.roundSent = m.from.loop.Now()
 	m.send(PhaseMem, n, func() {
-		switch {
-		case final:
+		if final {
 			m.send(PhaseCommit, 64, m.commit)
-		case n <= preCopyStopBytes || m.round >= preCopyMaxRounds:
-			if m.p.state != Ready && m.p.state != Blocked {
-				// Running cannot happen at a loop event; be safe anyway.
-				m.abort(fmt.Errorf("process is %v at the final round", m.p.state))
-				return
-			}
-			m.freeze()
-			m.preRound()
-		default:
-			m.preRound()
+			return
+		}
+		m.nextRound()
+	})
+}
+
+// nextRound runs at the answer to a round: it takes the pages dirtied
+// while that round was on the wire and either sends them as one more
+// round (throttling the process harder if it dirties memory too fast) or,
+// when they fit the downtime target, freezes the process and sends them
+// as the final round. Nothing runs between the scan and the freeze, so
+// the final round holds every page the process changed.
+func (m *migration) nextRound() {
+	n, err := m.copyRound()
+	if err != nil {
+		m.abort(err)
+		return
+	}
+	bw := m.link().Bandwidth
+	stop := bw <= 0 || int64(n) <= bw*int64(preCopyDowntime)/1e9
+	if stop || m.round >= preCopyMaxRounds {
+		if m.p.state != Ready && m.p.state != Blocked {
+			// Running cannot happen at a loop event; be safe anyway.
+			m.abort(fmt.Errorf("process is %v at the final round", m.p.state))
+			return
+		}
+		m.unpause()
+		m.freeze()
+		// The tracker stays until releaseSource ends it off the critical
+		// path: ending it walks every tracked page (≈20 ms at 512 MiB).
+		m.sendRound(n)
+		return
+	}
+	// The dirty rate over the last round, against the bandwidth: both in
+	// bytes per virtual second, so the throttle is a function of what the
+	// guest executed.
+	if d := int64(m.from.loop.Now().Sub(m.mem.roundSent)); d > 0 {
+		rate := int64(n) * 1e9 / d
+		if 2*rate > bw {
+			t := max(preCopyThrottleMin, m.mem.throttle+preCopyThrottleStep)
+			// The throttle that would bring the rate to half the
+			// bandwidth, if the guest dirties in proportion to its CPU.
+			t = max(t, 100-(100-m.mem.throttle)*bw/(2*rate))
+			m.mem.throttle = min(t, preCopyThrottleMax)
+		}
+	}
+	m.sendRound(n)
+}
+
+// migThrottle runs after a preempted slice of p that ran for ran: while a
+// pre-copy of p is throttled, p sits out a pause of ran·t/(100-t) (t the
+// throttle in percent) before it is ready again, and migThrottle reports
+// true (the caller then treats the slice's end as a block). Deterministic:
+// the pause is a function of virtual time only.
+func (k *Kernel) migThrottle(p *Process, end vtime.Time, ran vtime.Duration) bool {
+	pm := p.mig
+	if pm == nil || pm.active == nil {
+		return false
+	}
+	m := pm.active
+	t := m.mem.throttle
+	if t <= 0 || m.frozen || m.from != k || m.mode != PreCopy {
+		return false
+	}
+	pause := ran * vtime.Duration(t) / vtime.Duration(100-t)
+	p.state = Blocked
+	var ev *vtime.Event
+	ev = k.loop.At(end.Add(pause), func() {
+		if m.mem.pause != ev {
+			return
+		}
+		m.mem.pause = nil
+		if p.k == k && p.state == Blocked {
+			k.wakeMigrated(p)
 		}
 	})
+	m.mem.pause = ev
+	return true
+}
+
+// unpause ends a throttled process's pause now.
+func (m *migration) unpause() {
+	ev := m.mem.pause
+	if ev == nil {
+		return
+	}
+	m.mem.pause = nil
+	m.from.loop.Cancel(ev)
+	if p := m.p; p.k == m.from && p.state == Blocked {
+		m.from.wakeMigrated(p)
+	}
+}
+
+// releaseSource runs at the point of no return, before the source
+// instance closes: it moves the source's pages out of its memory and
+// returns them to the host on another goroutine, so that neither the
+// unmapping nor the end of write tracking delays the process's first slice
+// on the destination. Post-copy's source pages are the pager's already.
+func (m *migration) releaseSource() {
+	if m.mode != PostCopy {
+		if mem, err := m.memBytes(); err == nil && len(mem) > 0 {
+			if pg, err := paging.Detach(mem); err == nil {
+				pg.FreeLater()
+			}
+		}
+	}
+	if m.mem.track != nil {
+		m.mem.track.CloseLater()
+		m.mem.track = nil
+	}
+}
+
+// closeMem releases the memory transfer's resources after an abort: the
+// write tracking, and the throttle (a pause in progress ends as planned,
+// since the process is its source's again).
+func (m *migration) closeMem() {
+	m.closeTracker()
+	m.mem.throttle = 0
+}
+
+func (m *migration) closeTracker() {
+	if m.mem.track != nil {
+		_ = m.mem.track.Close()
+		m.mem.track = nil
+	}
 }
 
 // memBytes is the guest's linear memory as a slice of its reservation.
@@ -81,6 +228,15 @@ func (m *migration) memBytes() ([]byte, error) {
 
 // copyRound copies into the destination image every page that differs
 // from it (all non-zero pages the first time) and returns the bytes sent.
+//
+// Which pages it sends depends only on the memory's contents, so the
+// rounds are the same on every host; how it finds them is host-dependent.
+// During pre-copy a paging.Tracker reports the pages written since the
+// previous round and only those are compared (cost: the pages the guest
+// wrote, plus a write-protect fault on each first write in a round);
+// otherwise (the first round, stop-and-copy, a host without tracking, or
+// a memory that grew or was remapped by a fork) every page is compared
+// (cost: the memory's size).
 func (m *migration) copyRound() (int, error) {
 	mem, err := m.memBytes()
 	if err != nil || len(mem) == 0 {
@@ -99,11 +255,35 @@ func (m *migration) copyRound() (int, error) {
 	}
 	dst := m.staging.Bytes()
 	n := 0
-	for off := 0; off < len(mem); off += paging.PageSize {
-		src, d := mem[off:off+paging.PageSize], dst[off:off+paging.PageSize]
-		if !bytes.Equal(src, d) {
-			copy(d, src)
-			n += paging.PageSize
+	diff := func(off, end int) {
+		for ; off < end; off += paging.PageSize {
+			src, d := mem[off:off+paging.PageSize], dst[off:off+paging.PageSize]
+			if !bytes.Equal(src, d) {
+				copy(d, src)
+				n += paging.PageSize
+			}
+		}
+	}
+	if tr := m.mem.track; tr != nil {
+		if tr.Len() == len(mem) {
+			err := tr.Scan(func(off, l int) { diff(off, off+l) })
+			if err == nil {
+				return n, nil
+			}
+			// Remapped under the tracker: the full comparison below
+			// finds whatever the scan missed.
+		}
+		m.closeTracker()
+	}
+	diff(0, len(mem))
+	if m.mode == PreCopy && !m.frozen && !m.mem.noTrack {
+		// The guest does not run until the round is sent, so tracking
+		// from here on sees every write after this comparison.
+		tr, err := paging.NewTracker(mem)
+		if err != nil {
+			m.mem.noTrack = true
+		} else {
+			m.mem.track = tr
 		}
 	}
 	return n, nil

@@ -40,6 +40,9 @@ func (p *Pages) Len() int {
 	return len(p.b)
 }
 
+// FreeLater drops the pages (the collector reclaims them).
+func (p *Pages) FreeLater() { _ = p.Free() }
+
 // Free drops the pages.
 func (p *Pages) Free() error {
 	if p != nil {
@@ -138,3 +141,28 @@ func (pg *Pager) Err() error { return nil }
 
 // Close frees the source.
 func (pg *Pager) Close() error { return pg.src.Free() }
+
+// Tracker is unavailable without cgo on Linux.
+type Tracker struct{}
+
+// NewTracker always fails here (ErrNoTracking).
+func NewTracker(region []byte) (*Tracker, error) {
+	if _, err := RegionOf(region); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w: needs cgo on Linux", ErrNoTracking)
+}
+
+// Len is 0.
+func (t *Tracker) Len() int { return 0 }
+
+// Scan fails: there is nothing to scan.
+func (t *Tracker) Scan(func(off, n int)) error {
+	return fmt.Errorf("%w: needs cgo on Linux", ErrNoTracking)
+}
+
+// CloseLater does nothing.
+func (t *Tracker) CloseLater() {}
+
+// Close does nothing.
+func (t *Tracker) Close() error { return nil }

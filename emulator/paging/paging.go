@@ -103,6 +103,15 @@ type Stats struct {
 // ErrBadArgs wraps errors about sizes and offsets.
 var ErrBadArgs = errors.New("paging: bad arguments")
 
+// ErrNoTracking wraps NewTracker's failures: the host cannot track writes
+// (no cgo, not Linux, a kernel older than 6.7, or no permission). Callers
+// fall back to comparing pages.
+var ErrNoTracking = errors.New("paging: write tracking unavailable")
+
+// ErrUntracked wraps Tracker.Scan's report that the region was remapped
+// under the tracker, so the scan cannot be trusted.
+var ErrUntracked = errors.New("paging: region remapped since tracking began")
+
 func checkLen(what string, n int) error {
 	if n <= 0 || n%PageSize != 0 {
 		return fmt.Errorf("%w: %s of %d bytes: want a positive multiple of %d", ErrBadArgs, what, n, PageSize)
