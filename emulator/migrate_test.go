@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"dosemu/emulator/vtime"
 	"dosemu/kernel"
+	"dosemu/net"
 )
 
 // migRun runs stream (a few MiB, several passes: the checksum depends on
@@ -317,6 +319,118 @@ func TestMigrateSleeperKeepsDeadline(t *testing.T) {
 		}
 		if got < base || got > base+0.002 {
 			t.Fatalf("alice woke at %.3fs after an aborted move, want %.3fs", got, base)
+		}
+	})
+}
+
+// sockRun runs sockfwd (mode, computer, pause) on c0 of a three-computer
+// cluster whose links have the given latency, with the given migration
+// plans and fault steps; it returns the rig and the ended process.
+func sockRun(t *testing.T, latency vtime.Duration, args []string, plans []string, steps []net.Step) (*rig, *kernel.Process) {
+	t.Helper()
+	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 11, Network: &net.Config{Link: net.LinkParams{Latency: latency}}})
+	r.load(t, "sockfwd")
+	g, err := r.Spawn(0, "sockfwd", append([]string{"sockfwd"}, args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plans {
+		m, err := ParseMigratePlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.PlanMigration(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Network().Fabric().Schedule(steps); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.jsonl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < r.NumComputers(); i++ {
+		for _, p := range r.Kernel(i).Records() {
+			if p.GID() == g && (p.State() == kernel.Dead || p.State() == kernel.Zombie) {
+				return r, p
+			}
+		}
+	}
+	t.Fatalf("process %s did not end: %s", g, r.out.String())
+	return nil, nil
+}
+
+// TestMigrateSocketForwarding: sockets stay home and the moved process's
+// calls on them are requests and replies on the fabric. The datagrams
+// that reached home while it moved are all there, its output is the
+// unmoved run's, each forwarded call is a message pair that pays the
+// link's latency both ways (1 ms here), and a call repeated after a
+// capture that interrupted its wait takes the first attempt's reply
+// (nothing lost, nothing done twice).
+func TestMigrateSocketForwarding(t *testing.T) {
+	const lat = vtime.Duration(1_000_000)
+	base, bp := sockRun(t, lat, []string{"0", "0"}, nil, nil)
+	want := streams(base.out.String())["c0:2 1"]
+	if !strings.Contains(want, "early three\n") || !strings.HasSuffix(want, "echo six from c0\n") || bp.ExitCode() != 0 {
+		t.Fatalf("unmoved run: exit %d, output %q", bp.ExitCode(), want)
+	}
+	for _, mode := range []kernel.MigrateMode{kernel.StopCopy, kernel.PreCopy, kernel.PostCopy} {
+		t.Run(mode.String(), func(t *testing.T) {
+			r, p := sockRun(t, lat, []string{fmt.Sprint(int(mode)), "1"}, nil, nil)
+			got := streams(r.out.String())
+			if got["c0:2 1"] != want || got["c0:2 2"] != "on c1\n" || p.ExitCode() != 0 {
+				t.Fatalf("moved run: exit %d, output %q, want %q on c1", p.ExitCode(), got, want)
+			}
+			st := r.Kernel(1).MigrationStats()
+			// 3 early recvfrom, then 3 × (sendto, recvfrom); the closes at
+			// exit are applied at home without messages.
+			if st.Forwarded != 9 {
+				t.Errorf("c1 forwarded %d calls, want 9", st.Forwarded)
+			}
+			tr := r.trace.String()
+			for _, op := range []string{"sock.sendto", "sock.recvfrom"} {
+				if !strings.Contains(tr, `"kind":"deliver","bytes":`) || !strings.Contains(tr, `"what":"`+op+`"`) {
+					t.Errorf("no %s message in the trace", op)
+				}
+			}
+			// Each forwarded call waits for a round trip: 9 of them cost at
+			// least 18 ms more than the unmoved run's local calls.
+			if d := p.Ended().Sub(bp.Ended()); d < 18*lat {
+				t.Errorf("the moved run ended only %v after the unmoved one: forwarded calls did not pay the network", d)
+			}
+		})
+	}
+	t.Run("interrupted", func(t *testing.T) {
+		// The first forwarded recvfrom is on the wire from 6.0 to 8.0 ms
+		// (see the trace): moving on to c2 at 7 ms captures the process
+		// while it waits; the reply ("one") must not be lost.
+		r, p := sockRun(t, lat, []string{"0", "1"}, []string{"at=7ms pid=c0:2 to=c2 mode=stopcopy"}, nil)
+		got := streams(r.out.String())
+		if got["c0:2 1"] != want || p.ExitCode() != 0 || p.Kernel() != r.Kernel(2) {
+			t.Fatalf("exit %d on %s, output %q, want %q", p.ExitCode(), p.Kernel().Name(), got["c0:2 1"], want)
+		}
+		if m, a := moved(r); m != 2 || a != 0 {
+			t.Fatalf("moved %d aborted %d, want 2 and 0", m, a)
+		}
+		if r.Kernel(2).MigrationStats().Forwarded != 8 {
+			t.Errorf("c2 forwarded %d calls, want 8 (the interrupted one is not sent again)", r.Kernel(2).MigrationStats().Forwarded)
+		}
+	})
+	t.Run("partition", func(t *testing.T) {
+		// The home is cut off from c1 at 30 ms; the call after the 50 ms
+		// pause gets no reply and fails with ETIMEDOUT after its attempts
+		// (3 × 50 ms), not a hang; the process then exits 3.
+		cut := net.Step{At: 30 * lat, Cut: [][2]int{{0, 1}}}
+		r, p := sockRun(t, lat, []string{"0", "1", "50"}, nil, []net.Step{cut})
+		out := streams(r.out.String())["c0:2 1"]
+		if !strings.HasSuffix(out, "sendto: Operation timed out\n") || p.ExitCode() != 3 {
+			t.Fatalf("exit %d, output %q: want a timed-out sendto and exit 3", p.ExitCode(), out)
+		}
+		if end := p.Ended(); end > vtime.Time(300*lat) {
+			t.Errorf("the failing call ended at %v, want within its 150 ms of attempts after the pause", end)
 		}
 	})
 }

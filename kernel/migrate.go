@@ -116,8 +116,9 @@ type MigStats struct {
 	PushedPages             uint64 // post-copy background pages
 	Downtime                vtime.Duration
 	// Forwarded counts socket calls that processes of this computer made
-	// to sockets homed elsewhere (each a round trip to that computer), and
-	// ForwardedBytes their wire bytes both ways.
+	// to sockets homed elsewhere (each a request to that computer and,
+	// but for close, a reply: socket_fwd.go), and ForwardedBytes their
+	// payload and call bytes both ways (without kernel message headers).
 	Forwarded, ForwardedBytes uint64
 }
 
@@ -131,11 +132,14 @@ const (
 
 // kernMig is a kernel's migration bookkeeping.
 type kernMig struct {
-	away      map[int]*Process  // home pid -> the process, now elsewhere
-	have      map[[32]byte]bool // code this computer received
-	handlers  bool              // message handlers registered
-	preempted func(p *Process)  // hook: a process was preempted
-	stats     MigStats
+	away     map[int]*Process  // home pid -> the process, now elsewhere
+	have     map[[32]byte]bool // code this computer received
+	handlers bool              // message handlers registered
+	// sockServed: the home side of forwarded socket calls is registered
+	// (socket_fwd.go).
+	sockServed bool
+	preempted  func(p *Process) // hook: a process was preempted
+	stats      MigStats
 }
 
 // procMig is a process's migration bookkeeping.
@@ -154,6 +158,10 @@ type procMig struct {
 	answered bool
 	seq      int    // migrations started
 	resumed  func() // MigrateOptions.Resumed of the last commit, until its first slice
+	// sockCall is the forwarded socket call the process waits for, kept
+	// when a capture interrupts the wait so that the repeated call takes
+	// its reply (socket_fwd.go).
+	sockCall *sockCall
 }
 
 type migration struct {
@@ -622,7 +630,7 @@ func dropPages(region []byte) error {
 // residual dependencies from the destination: pipe ends that work from
 // there (remote ends, or local ones again for pipes homed there) and its
 // files reopened through the destination (migrate_files.go); sockets stay
-// where they are and are forwarded (Socket.forward). A failure leaves
+// where they are and their calls are forwarded (socket_fwd.go). A failure leaves
 // that fd as it was, still working through the old computer's objects,
 // and is reported in the resume event's fields, which it returns.
 func (m *migration) rebind() map[string]any {

@@ -2,7 +2,7 @@ package kernel
 
 // Residual dependencies of a migrated process: its open files and pipe
 // ends, rebound on the new computer at commit (sockets: see
-// Socket.forward).
+// socket_fwd.go).
 //
 // # Files
 //

@@ -74,8 +74,6 @@ type Socket struct {
 
 	names []string // names registered for this socket
 	owner uint64   // who registered them
-
-	inFwd bool // a forwarded call is being charged (forward)
 }
 
 var (
@@ -194,47 +192,6 @@ func (ks *Socket) caller() *Process {
 	return nil
 }
 
-// Forwarding. A socket stays on the computer it was made on: its address
-// (computer, port) is what peers know, and packets keep arriving there.
-// A process that migrated away reaches it through that computer, its
-// home for the socket (Sprite's and MOSIX's home-node forwarding): each
-// socket call it makes is a request to the socket's computer and a reply,
-// so the call costs the caller a round trip on the link between the two
-// computers plus the transfer time of the bytes it moves (sendto's
-// payload one way, recvfrom's the other, and a header each way), charged
-// to the caller's slice like any synchronous remote call. Data sent
-// leaves the socket's computer at the caller's clock after that charge.
-// Back on the socket's computer, calls are local again. Readiness checks
-// (poll) are the home's notifications and cost nothing more.
-const sockFwdHeader = 64
-
-// forward starts the charge of a socket call; the returned function,
-// called with the payload bytes the call moved, ends it. Calls nested
-// inside a charged one (sendto on a stream writes) are not charged
-// again. It charges nothing when the caller runs on the socket's
-// computer or outside a slice.
-func (ks *Socket) forward() func(n int) {
-	if ks.inFwd {
-		return noCharge
-	}
-	p := ks.caller()
-	if p == nil || p.k == ks.k {
-		return noCharge
-	}
-	ks.inFwd = true
-	return func(n int) {
-		ks.inFwd = false
-		l := p.k.linkTo(ks.k.cfg.Index)
-		cost := 2*l.Latency + net.TxTime(2*sockFwdHeader+max(n, 0), l.Bandwidth)
-		p.charge(cost)
-		st := &p.k.migState().stats
-		st.Forwarded++
-		st.ForwardedBytes += uint64(2*sockFwdHeader + max(n, 0))
-	}
-}
-
-func noCharge(int) {}
-
 func (ks *Socket) flushEvent() {
 	ks.flushEv = nil
 	before := ks.outBytes
@@ -304,7 +261,9 @@ func (ks *Socket) dropStreamData() {
 // Bind binds to (computer, port); computer -1 means this one, port 0 a
 // free port.
 func (ks *Socket) Bind(computer, port int) error {
-	defer ks.forward()(0)
+	if r, ok := ks.forward("bind", 0, 0, func() sockRep { return sockRep{err: ks.Bind(computer, port)} }); ok {
+		return r.err
+	}
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -319,7 +278,9 @@ func (ks *Socket) Bind(computer, port int) error {
 
 // Listen makes a stream socket accept connections.
 func (ks *Socket) Listen(backlog int) error {
-	defer ks.forward()(0)
+	if r, ok := ks.forward("listen", 0, 0, func() sockRep { return sockRep{err: ks.Listen(backlog)} }); ok {
+		return r.err
+	}
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -330,7 +291,9 @@ func (ks *Socket) Listen(backlog int) error {
 // For a stream it answers EINPROGRESS while the handshake runs; the socket
 // becomes writable when it is open or failed, and ConnectResult says which.
 func (ks *Socket) Connect(computer, port int) error {
-	defer ks.forward()(0)
+	if r, ok := ks.forward("connect", 0, 0, func() sockRep { return sockRep{err: ks.Connect(computer, port)} }); ok {
+		return r.err
+	}
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -365,7 +328,12 @@ func (ks *Socket) ConnectResult() error {
 
 // AcceptConn takes a pending connection; it answers EAGAIN when none is.
 func (ks *Socket) AcceptConn() (*Socket, net.Addr, error) {
-	defer ks.forward()(0)
+	if r, ok := ks.forward("accept", 0, 0, func() sockRep {
+		c, peer, err := ks.AcceptConn()
+		return sockRep{conn: c, addr: peer, err: err}
+	}); ok {
+		return r.conn, r.addr, r.err
+	}
 	if ks.closed {
 		return nil, net.Addr{}, vfs.EBADF
 	}
@@ -381,7 +349,15 @@ func (ks *Socket) AcceptConn() (*Socket, net.Addr, error) {
 // and puts it on the wire at the caller's virtual time. A stream socket
 // ignores the address and writes (as POSIX does for a connected socket).
 func (ks *Socket) SendTo(p []byte, computer, port int) (int, error) {
-	defer ks.forward()(len(p))
+	if ks.caller() != nil {
+		data := append([]byte(nil), p...)
+		if r, ok := ks.forward("sendto", len(p), 0, func() sockRep {
+			n, err := ks.SendTo(data, computer, port)
+			return sockRep{n: n, err: err}
+		}); ok {
+			return r.n, r.err
+		}
+	}
 	if ks.closed {
 		return 0, vfs.EBADF
 	}
@@ -415,8 +391,13 @@ func (ks *Socket) SendTo(p []byte, computer, port int) (int, error) {
 // from. A datagram longer than p is truncated (truncated reports it).
 // EAGAIN when nothing is there.
 func (ks *Socket) RecvFrom(p []byte, peek bool) (n int, from net.Addr, truncated bool, err error) {
-	end := ks.forward()
-	defer func() { end(n) }()
+	if r, ok := ks.forward("recvfrom", 0, len(p), func() sockRep {
+		buf := make([]byte, len(p))
+		n, from, trunc, err := ks.RecvFrom(buf, peek)
+		return sockRep{n: n, addr: from, trunc: trunc, data: buf[:n], err: err}
+	}); ok {
+		return copy(p, r.data), r.addr, r.trunc, r.err
+	}
 	if ks.closed {
 		return 0, net.Addr{}, false, vfs.EBADF
 	}
@@ -504,8 +485,13 @@ func (ks *Socket) Stat() (vfs.Stat, error) { return vfs.Stat{Type: ks.Type(), Nl
 // Read implements fd.File: stream bytes (0 at end of stream) or one
 // datagram's payload; EAGAIN when nothing is there yet.
 func (ks *Socket) Read(p []byte) (n int, err error) {
-	end := ks.forward()
-	defer func() { end(n) }()
+	if r, ok := ks.forward("read", 0, len(p), func() sockRep {
+		buf := make([]byte, len(p))
+		n, err := ks.Read(buf)
+		return sockRep{n: n, data: buf[:n], err: err}
+	}); ok {
+		return copy(p, r.data), r.err
+	}
 	if ks.closed {
 		return 0, vfs.EBADF
 	}
@@ -520,7 +506,15 @@ func (ks *Socket) Read(p []byte) (n int, err error) {
 // the buffers fill; EAGAIN when full) or, on a connected datagram socket,
 // one datagram.
 func (ks *Socket) Write(p []byte) (int, error) {
-	defer ks.forward()(len(p))
+	if ks.caller() != nil {
+		data := append([]byte(nil), p...)
+		if r, ok := ks.forward("write", len(p), 0, func() sockRep {
+			n, err := ks.Write(data)
+			return sockRep{n: n, err: err}
+		}); ok {
+			return r.n, r.err
+		}
+	}
 	if ks.closed {
 		return 0, vfs.EBADF
 	}
@@ -581,7 +575,9 @@ func (ks *Socket) SetNotify(fn func()) { ks.notify = fn }
 // Close implements fd.File: the names registered for the socket go, and
 // the connection ends after what the outbox still holds is sent.
 func (ks *Socket) Close() error {
-	defer ks.forward()(0)
+	if ks.forwardAsync("close", func() sockRep { return sockRep{err: ks.Close()} }) {
+		return nil
+	}
 	if ks.closed {
 		return vfs.EBADF
 	}
@@ -598,16 +594,22 @@ func (ks *Socket) Close() error {
 // Recv implements fd.Socket. waitAll is honoured only as far as the bytes
 // already there go: the kernel's sock_recv blocks for the first byte.
 func (ks *Socket) Recv(bufs [][]byte, peek, waitAll bool) (n int, trunc bool, err error) {
-	end := ks.forward()
-	defer func() { end(n) }()
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	if r, ok := ks.forward("recv", 0, total, func() sockRep {
+		buf := make([]byte, total)
+		n, trunc, err := ks.Recv([][]byte{buf}, peek, waitAll)
+		return sockRep{n: n, trunc: trunc, data: buf[:n], err: err}
+	}); ok {
+		scatter(bufs, r.data)
+		return len(r.data), r.trunc, r.err
+	}
 	if ks.closed {
 		return 0, false, vfs.EBADF
 	}
 	if ks.typ == net.Dgram {
-		total := 0
-		for _, b := range bufs {
-			total += len(b)
-		}
 		buf := make([]byte, total)
 		n, _, trunc, err := ks.RecvFrom(buf, peek)
 		if err != nil {
@@ -617,25 +619,21 @@ func (ks *Socket) Recv(bufs [][]byte, peek, waitAll bool) (n int, trunc bool, er
 		return n, trunc, nil
 	}
 	if peek {
-		total := 0
-		for _, b := range bufs {
-			total += len(b)
-		}
 		buf := make([]byte, total)
 		n, err := ks.read(buf, true)
 		scatter(bufs, buf[:n])
 		return n, false, err
 	}
-	total := 0
+	got := 0
 	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
 		}
 		n, err := ks.read(b, false)
-		total += n
+		got += n
 		if err != nil {
-			if total > 0 {
-				return total, false, nil
+			if got > 0 {
+				return got, false, nil
 			}
 			return 0, false, err
 		}
@@ -643,7 +641,7 @@ func (ks *Socket) Recv(bufs [][]byte, peek, waitAll bool) (n int, trunc bool, er
 			break
 		}
 	}
-	return total, false, nil
+	return got, false, nil
 }
 
 func scatter(bufs [][]byte, data []byte) {
@@ -659,7 +657,18 @@ func (ks *Socket) Send(bufs [][]byte) (int, error) {
 	for _, b := range bufs {
 		total += len(b)
 	}
-	defer ks.forward()(total)
+	if ks.caller() != nil {
+		all := make([]byte, 0, total)
+		for _, b := range bufs {
+			all = append(all, b...)
+		}
+		if r, ok := ks.forward("send", total, 0, func() sockRep {
+			n, err := ks.Send([][]byte{all})
+			return sockRep{n: n, err: err}
+		}); ok {
+			return r.n, r.err
+		}
+	}
 	if len(bufs) == 1 {
 		return ks.Write(bufs[0])
 	}
@@ -673,7 +682,9 @@ func (ks *Socket) Send(bufs [][]byte) (int, error) {
 // Shutdown implements fd.Socket. Shutting down for writing sends FIN after
 // what is queued, at the caller's time.
 func (ks *Socket) Shutdown(rd, wr bool) error {
-	defer ks.forward()(0)
+	if r, ok := ks.forward("shutdown", 0, 0, func() sockRep { return sockRep{err: ks.Shutdown(rd, wr)} }); ok {
+		return r.err
+	}
 	if ks.closed {
 		return vfs.EBADF
 	}
