@@ -118,7 +118,7 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 		}
 		c.Memory = b
 		if copyMem {
-			c.Memory = bytes.Clone(b)
+			c.Memory = cloneSparse(b)
 		}
 	}
 	gs, err := t.boundGlobals()
@@ -136,6 +136,21 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 		return nil, fmt.Errorf("cpu: capture %s: %w", t.prog.name, err)
 	}
 	return c, nil
+}
+
+// cloneSparse copies a linear memory into a new zeroed buffer, writing
+// only its non-zero 4 KiB chunks: guests leave most of their memory zero
+// (untouched heap, stack below its high-water mark), and comparing a chunk
+// with zero reads it once where a copy would also write it.
+func cloneSparse(src []byte) []byte {
+	dst := make([]byte, len(src))
+	for off := 0; off < len(src); off += chunk {
+		end := min(off+chunk, len(src))
+		if !isZero(src[off:end]) {
+			copy(dst[off:end], src[off:end])
+		}
+	}
+	return dst
 }
 
 // copyFrames copies frames, their values laid end to end in vals when
