@@ -2,11 +2,13 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
+	"dosemu/emulator/cpu"
 	"dosemu/emulator/vtime"
 	"dosemu/kernel"
 	"dosemu/net"
@@ -433,4 +435,85 @@ func TestMigrateSocketForwarding(t *testing.T) {
 			t.Errorf("the failing call ended at %v, want within its 150 ms of attempts after the pause", end)
 		}
 	})
+}
+
+// TestMigratePhaseFaultKeepsSourceInstance injects a refusal by the
+// destination at each phase before the hand-off, in each strategy, and
+// checks the atomic hand-off on the instances themselves: after an abort
+// the process runs on in the very thread it had (not a restored copy),
+// on the source, no instance of the program exists besides it, and the
+// destination never ran a slice; its output is the unmoved run's. A
+// migration that succeeds closes the source instance and leaves exactly
+// one, the destination's.
+func TestMigratePhaseFaultKeepsSourceInstance(t *testing.T) {
+	base, _ := migRun(t)
+	for _, mode := range []kernel.MigrateMode{kernel.StopCopy, kernel.PreCopy, kernel.PostCopy} {
+		for _, ph := range []string{kernel.PhasePrepare, kernel.PhaseMem, kernel.PhaseCommit, ""} {
+			if mode == kernel.PostCopy && ph == kernel.PhaseMem {
+				continue // post-copy sends no memory before commit
+			}
+			name := ph
+			if name == "" {
+				name = "none"
+			}
+			t.Run(mode.String()+"/"+name, func(t *testing.T) {
+				r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
+				if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
+					t.Fatal(err)
+				}
+				g, err := r.Spawn(0, "stream", []string{"stream", "4", "60"}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var (
+					old, after   *cpu.Thread
+					outcome      error
+					threads      int
+					doneOn       string
+					slicesBefore int
+				)
+				r.Loop().At(vtime.Time(3_000_000), func() {
+					p := r.Process(g)
+					old = p.Thread()
+					slicesBefore = r.Kernel(1).Stats().Slices
+					err := p.Kernel().Migrate(p.PID(), 1, mode, kernel.MigrateOptions{FailAt: ph, Done: func(err error) {
+						outcome, after, threads, doneOn = err, p.Thread(), p.Program().Threads(), p.Kernel().Name()
+					}})
+					if err != nil {
+						t.Errorf("migrate: %v", err)
+					}
+				})
+				r.run(t)
+				if got := r.out.String(); got != base.out.String() {
+					t.Fatalf("output %q, want %q", got, base.out.String())
+				}
+				if old == nil || after == nil {
+					t.Fatalf("the migration never started or never ended")
+				}
+				if threads != 1 {
+					t.Errorf("%d instances of the program when the migration ended, want 1", threads)
+				}
+				if ph != "" {
+					if outcome == nil || doneOn != "c0" || after != old {
+						t.Fatalf("outcome %v on %s, same thread %v: want an abort that resumes the source's own instance", outcome, doneOn, after == old)
+					}
+					if s := r.Kernel(1).Stats(); s.Slices != slicesBefore || s.Spawned != 0 {
+						t.Errorf("the destination ran %d slices (spawned %d) for a migration that failed", s.Slices-slicesBefore, s.Spawned)
+					}
+					for _, p := range r.Kernel(0).Records() {
+						if p.GID() == g && (p.Kernel() != r.Kernel(0) || p.ExitCode() != 0) {
+							t.Errorf("the process ended on %s with exit %d, want c0 and 0", p.Kernel().Name(), p.ExitCode())
+						}
+					}
+					return
+				}
+				if outcome != nil || doneOn != "c1" || after == old {
+					t.Fatalf("outcome %v on %s, new thread %v: want a move to c1 in a fresh instance", outcome, doneOn, after != old)
+				}
+				if s := old.Run(1); s.Kind != cpu.Trapped || !errors.Is(s.Err, cpu.ErrClosed) {
+					t.Errorf("the source instance still runs after the hand-off: %+v", s)
+				}
+			})
+		}
+	}
 }
