@@ -298,3 +298,27 @@ func FuzzCaptureTablesUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInstrumentTables is FuzzInstrument seeded with modules that change
+// tables and drop segments: whatever the decoder and validator accept is
+// rewritten, with its table accessors, into a module wazero compiles.
+func FuzzInstrumentTables(f *testing.F) {
+	f.Add(tableModule(f))
+	eng := newTestEngine(f, Config{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := wasm.Decode(data)
+		if err != nil || wasm.Validate(m) != nil {
+			return
+		}
+		out, _, err := instrumentBytes(data)
+		if err != nil {
+			if strings.Contains(err.Error(), "reserved") {
+				return
+			}
+			t.Fatalf("valid module refused by the rewrite: %v", err)
+		}
+		if _, err := eng.Runtime().CompileModule(context.Background(), out); err != nil {
+			t.Fatalf("rewritten module does not compile: %v", err)
+		}
+	})
+}
