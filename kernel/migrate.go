@@ -158,6 +158,7 @@ type procMig struct {
 	answered bool
 	seq      int    // migrations started
 	resumed  func() // MigrateOptions.Resumed of the last commit, until its first slice
+	release  func() // frees the source's memory once the process runs here (migrate_mem.go)
 	// sockCall is the forwarded socket call the process waits for, kept
 	// when a capture interrupts the wait so that the repeated call takes
 	// its reply (socket_fwd.go).

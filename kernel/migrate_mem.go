@@ -171,22 +171,42 @@ func (m *migration) unpause() {
 }
 
 // releaseSource runs at the point of no return, before the source
-// instance closes: it moves the source's pages out of its memory and
-// returns them to the host on another goroutine, so that neither the
-// unmapping nor the end of write tracking delays the process's first slice
-// on the destination. Post-copy's source pages are the pager's already.
+// instance closes: it moves the source's pages out of its memory (cheap:
+// page tables) and leaves returning them to the host, and ending the write
+// tracking, to the process's first slice on the destination, so that
+// neither delays it. Post-copy's source pages are the pager's already.
 func (m *migration) releaseSource() {
+	var pages *paging.Pages
 	if m.mode != PostCopy {
 		if mem, err := m.memBytes(); err == nil && len(mem) > 0 {
 			if pg, err := paging.Detach(mem); err == nil {
-				pg.FreeLater()
+				pages = pg
 			}
 		}
 	}
-	if m.mem.track != nil {
-		m.mem.track.CloseLater()
-		m.mem.track = nil
+	tr := m.mem.track
+	m.mem.track = nil
+	if pages == nil && tr == nil {
+		return
 	}
+	// Not now: both take the host's address-space lock for milliseconds,
+	// which the destination's instantiation and the source instance's
+	// close would wait for. They start with the process's first slice
+	// there, on other threads.
+	pm := m.p.mig
+	pm.release = func() {
+		pages.FreeLater()
+		if tr != nil {
+			tr.CloseLater()
+		}
+	}
+	// A process that ends before its first slice there still lets go.
+	m.p.AtExit(func() {
+		if f := pm.release; f != nil {
+			pm.release = nil
+			f()
+		}
+	})
 }
 
 // closeMem releases the memory transfer's resources after an abort: the
@@ -384,12 +404,20 @@ func (m *migration) finishPostCopy() {
 }
 
 // migBeforeRun runs just before each slice: the first slice of a process
-// that just moved ends its downtime, which MigrateOptions.Resumed observes.
-// Cost: one nil test per slice otherwise.
+// that just moved ends its downtime, which MigrateOptions.Resumed observes,
+// and starts the release of its old memory on other threads. Cost: one nil
+// test per slice otherwise.
 func (k *Kernel) migBeforeRun(p *Process) {
-	if pm := p.mig; pm != nil && pm.resumed != nil {
-		f := pm.resumed
+	pm := p.mig
+	if pm == nil {
+		return
+	}
+	if f := pm.resumed; f != nil {
 		pm.resumed = nil
+		f()
+	}
+	if f := pm.release; f != nil {
+		pm.release = nil
 		f()
 	}
 }
