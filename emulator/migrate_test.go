@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"dosemu/emulator/cpu"
+	"dosemu/emulator/paging"
 	"dosemu/emulator/vtime"
 	"dosemu/kernel"
 	"dosemu/net"
@@ -18,6 +19,7 @@ import (
 // every page) on c0 of a three-computer cluster with the given plans.
 func migRun(t *testing.T, plans ...string) (*rig, GID) {
 	t.Helper()
+	defer leakCheck(t)()
 	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
 	if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
 		t.Fatal(err)
@@ -45,6 +47,23 @@ func migRun(t *testing.T, plans ...string) (*rig, GID) {
 		t.Fatalf("failures: %v %v", r.fails, r.Failures())
 	}
 	return r, g
+}
+
+// leakCheck notes what paging holds now; the function it returns fails t
+// if, once the releases in flight are done, anything more is held: a
+// staging image, detached source pages, a pager or a write tracker that a
+// migration (moved, aborted or failed after its hand-off) did not let go.
+func leakCheck(t *testing.T) func() {
+	t.Helper()
+	paging.Settle()
+	before := paging.Live()
+	return func() {
+		t.Helper()
+		paging.Settle()
+		if now := paging.Live(); now != before {
+			t.Errorf("paging holds %v after the run, %v before it", now, before)
+		}
+	}
 }
 
 func moved(r *rig) (moved, aborted int) {
@@ -111,6 +130,7 @@ func TestMigrateFailureResumesAtSource(t *testing.T) {
 }
 
 func TestMigrateDestinationDown(t *testing.T) {
+	defer leakCheck(t)()
 	r := newRig(t, Config{Computers: Uniform(2, 1), Seed: 1})
 	if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
 		t.Fatal(err)
@@ -163,6 +183,7 @@ func FuzzParseMigratePlan(f *testing.F) {
 // directory; who is "parent", "child" or "none" (nothing moves).
 func tourRun(t *testing.T, mode kernel.MigrateMode, who string) *rig {
 	t.Helper()
+	defer leakCheck(t)()
 	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 5, RootDir: true})
 	r.load(t, "migtour")
 	if _, err := r.Spawn(0, "migtour", []string{"migtour", fmt.Sprint(int(mode)), who}, []string{"TOUR=on"}); err != nil {
@@ -330,6 +351,7 @@ func TestMigrateSleeperKeepsDeadline(t *testing.T) {
 // plans and fault steps; it returns the rig and the ended process.
 func sockRun(t *testing.T, latency vtime.Duration, args []string, plans []string, steps []net.Step) (*rig, *kernel.Process) {
 	t.Helper()
+	defer leakCheck(t)()
 	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 11, Network: &net.Config{Link: net.LinkParams{Latency: latency}}})
 	r.load(t, "sockfwd")
 	g, err := r.Spawn(0, "sockfwd", append([]string{"sockfwd"}, args...), nil)
@@ -457,6 +479,7 @@ func TestMigratePhaseFaultKeepsSourceInstance(t *testing.T) {
 				name = "none"
 			}
 			t.Run(mode.String()+"/"+name, func(t *testing.T) {
+				defer leakCheck(t)()
 				r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
 				if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
 					t.Fatal(err)

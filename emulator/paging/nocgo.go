@@ -21,6 +21,7 @@ func NewPages(n int) (*Pages, error) {
 	if err := checkLen("pages", n); err != nil {
 		return nil, err
 	}
+	live.pages.Add(1)
 	return &Pages{b: make([]byte, n)}, nil
 }
 
@@ -45,8 +46,9 @@ func (p *Pages) FreeLater() { _ = p.Free() }
 
 // Free drops the pages.
 func (p *Pages) Free() error {
-	if p != nil {
+	if p != nil && p.b != nil {
 		p.b = nil
+		live.pages.Add(-1)
 	}
 	return nil
 }
@@ -57,6 +59,7 @@ func Detach(region []byte) (*Pages, error) {
 		return nil, err
 	}
 	p := &Pages{b: append([]byte(nil), region...)}
+	live.pages.Add(1)
 	clear(region)
 	return p, nil
 }
@@ -110,6 +113,7 @@ func NewPager(region []byte, src *Pages, opt Options) (*Pager, error) {
 	}
 	copy(region, src.b)
 	n := len(region) / PageSize
+	live.pagers.Add(1)
 	return &Pager{src: src, npages: n, st: Stats{PushedPages: uint64(n)}}, nil
 }
 
@@ -139,8 +143,19 @@ func (pg *Pager) Stats() Stats { return pg.st }
 // Err is always nil.
 func (pg *Pager) Err() error { return nil }
 
-// Close frees the source.
-func (pg *Pager) Close() error { return pg.src.Free() }
+// Drop is Close: every page is present already.
+func (pg *Pager) Drop() error { return pg.Close() }
+
+// Close frees the source. Idempotent.
+func (pg *Pager) Close() error {
+	if pg.src == nil {
+		return nil
+	}
+	err := pg.src.Free()
+	pg.src = nil
+	live.pagers.Add(-1)
+	return err
+}
 
 // Tracker is unavailable without cgo on Linux.
 type Tracker struct{}

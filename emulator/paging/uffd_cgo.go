@@ -418,6 +418,7 @@ func NewPages(n int) (*Pages, error) {
 	if m == nil {
 		return nil, fmt.Errorf("paging: mapping %d bytes: %w", n, syscall.Errno(e))
 	}
+	live.pages.Add(1)
 	return &Pages{ptr: m, n: n}, nil
 }
 
@@ -447,7 +448,7 @@ func (p *Pages) FreeLater() {
 	}
 	q := &Pages{ptr: p.ptr, n: p.n}
 	p.ptr = nil
-	go func() { _ = q.Free() }()
+	later(func() { _ = q.Free() })
 }
 
 // Free unmaps the pages. It is idempotent.
@@ -457,6 +458,7 @@ func (p *Pages) Free() error {
 	}
 	e := C.dp_unmap(p.ptr, C.size_t(p.n))
 	p.ptr = nil
+	live.pages.Add(-1)
 	if e != 0 {
 		return fmt.Errorf("paging: unmapping %d bytes: %w", p.n, syscall.Errno(e))
 	}
@@ -476,6 +478,7 @@ func Detach(region []byte) (*Pages, error) {
 	if m == nil {
 		return nil, fmt.Errorf("paging: detaching %d bytes at %#x: %w", len(region), addrOf(region), syscall.Errno(e))
 	}
+	live.pages.Add(1)
 	return &Pages{ptr: m, n: len(region)}, nil
 }
 
@@ -499,7 +502,9 @@ func Install(region []byte, p *Pages) error {
 		_ = p.Free()
 		return fmt.Errorf("paging: installing %d bytes at %#x: %w", len(region), addrOf(region), syscall.Errno(e))
 	}
+	// The mapping now is the region's: nothing is left to free.
 	p.ptr = nil
+	live.pages.Add(-1)
 	return nil
 }
 
@@ -555,6 +560,7 @@ func NewPager(region []byte, src *Pages, opt Options) (*Pager, error) {
 		c := C.dp_new(unsafe.Pointer(unsafe.SliceData(region)), src.ptr, C.size_t(pg.npages), C.size_t(fetch/PageSize), &e)
 		if c != nil {
 			pg.c, pg.mode = c, Demand
+			live.pagers.Add(1)
 			return pg, nil
 		}
 		warnEager(fmt.Errorf("registering %d bytes: %w", len(region), syscall.Errno(e)))
@@ -562,6 +568,7 @@ func NewPager(region []byte, src *Pages, opt Options) (*Pager, error) {
 	copy(region, src.Bytes())
 	pg.mode = Eager
 	pg.eager.PushedPages = uint64(pg.npages)
+	live.pagers.Add(1)
 	return pg, nil
 }
 
@@ -633,14 +640,25 @@ func (pg *Pager) Err() error {
 // Close pushes whatever is still missing, stops the server, unregisters
 // the region and frees the source: afterwards the region is ordinary
 // memory and the source holds nothing. Idempotent.
-func (pg *Pager) Close() error {
+func (pg *Pager) Close() error { return pg.close(true) }
+
+// Drop is Close without the push: for a region whose contents no longer
+// matter (its guest is gone). The pages still missing are lost: the
+// region reads zeros there afterwards. Cost: flat in the region's size
+// (Close costs a copy of every missing page). Idempotent, and a no-op
+// after Close.
+func (pg *Pager) Drop() error { return pg.close(false) }
+
+func (pg *Pager) close(push bool) error {
 	if pg.src == nil {
 		return nil
 	}
 	var err error
 	if pg.c != nil {
-		if _, perr := pg.Push(0, len(pg.region)); perr != nil {
-			err = perr
+		if push {
+			if _, perr := pg.Push(0, len(pg.region)); perr != nil {
+				err = perr
+			}
 		}
 		pg.eager = pg.Stats()
 		if e := C.dp_free(pg.c); e != 0 && err == nil {
@@ -652,6 +670,7 @@ func (pg *Pager) Close() error {
 		err = ferr
 	}
 	pg.src = nil
+	live.pagers.Add(-1)
 	return err
 }
 
@@ -685,6 +704,7 @@ func NewTracker(region []byte) (*Tracker, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: registering %d bytes for write tracking: %w", ErrNoTracking, len(region), syscall.Errno(e))
 	}
+	live.trackers.Add(1)
 	return &Tracker{c: c, region: region}, nil
 }
 
@@ -734,7 +754,10 @@ func (t *Tracker) CloseLater() {
 	}
 	c := t.c
 	t.c = nil
-	go C.dt_drop(c)
+	later(func() {
+		C.dt_drop(c)
+		live.trackers.Add(-1)
+	})
 }
 
 // Close stops tracking; the region's pages become ordinary writable
@@ -743,6 +766,7 @@ func (t *Tracker) Close() error {
 	if t.c != nil {
 		C.dt_free(t.c)
 		t.c = nil
+		live.trackers.Add(-1)
 	}
 	return nil
 }
