@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"strconv"
+	"sync"
 
 	"dosemu/emulator/wasm"
 )
@@ -126,6 +127,12 @@ type modInfo struct {
 	fuelG    uint32
 	stateG   uint32
 	finishF  uint32 // the added function that ends a rewind
+	// typesFrozen is set while functions are rewritten in parallel:
+	// typeIndex may then only find types, not add them (the first one
+	// missing is recorded in missingType and the rewrite fails).
+	typesFrozen bool
+	typesMu     sync.Mutex
+	missingType string
 }
 
 // remapFunc maps an original function index to its index after the host
@@ -176,6 +183,14 @@ func (mi *modInfo) typeIndex(params, results []wasm.ValType) uint32 {
 		if t.Equal(want) {
 			return uint32(i)
 		}
+	}
+	if mi.typesFrozen {
+		mi.typesMu.Lock()
+		if mi.missingType == "" {
+			mi.missingType = fmt.Sprintf("%v -> %v", params, results)
+		}
+		mi.typesMu.Unlock()
+		return 0
 	}
 	mi.m.Types = append(mi.m.Types, wasm.FuncType{
 		Params:  append([]wasm.ValType(nil), params...),
@@ -323,25 +338,8 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 	// One function, after all the module's own, ends every rewind.
 	mi.finishF = mi.nImp + numImps + uint32(len(m.Funcs))
 	newFuncs := make([]wasm.Func, len(m.Funcs), len(m.Funcs)+1)
-	sc := &rewriteScratch{}
-	for i := range m.Funcs {
-		f := &m.Funcs[i]
-		orig := mi.nImp + uint32(i)
-		nidx := mi.remapFunc(orig)
-		if !mi.instr[orig] {
-			newFuncs[i] = mi.leaf(f, mi.leafCost[orig] == 0)
-			rw.Leaves++
-			continue
-		}
-		r := &funcRewriter{mi: mi, fidx: nidx, ft: m.Types[f.TypeIdx], body: f.Body, sc: sc}
-		nf, layout, err := r.rewrite(f)
-		if err != nil {
-			return nil, err
-		}
-		newFuncs[i] = *nf
-		rw.Frames[nidx] = layout
-		rw.Sites += r.next
-		rw.Instrumented++
+	if err := mi.rewriteBodies(rw, newFuncs); err != nil { // instrument_parallel.go
+		return nil, err
 	}
 
 	// Everything that names a function by index moves with the shift.
