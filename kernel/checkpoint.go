@@ -3,10 +3,13 @@ package kernel
 // Checkpoint and restore: a running process written to bytes in one run
 // and continued from them in another.
 //
-// A checkpoint is taken at a preemption (never inside a system call, so
-// that no call is repeated on restore with a relative timeout restarted),
-// and it holds what the kernel owns of the process besides its execution
-// state: args, env, signal dispositions and pending signals, its counters
+// A checkpoint is taken at a preemption, or while the process is blocked
+// in a system call: the capture then unwinds it out of the call, which
+// the guest makes again after the restore, and the checkpoint carries the
+// call's start so that the repeat keeps its relative timeout's original
+// deadline (a sleep of 1 s checkpointed after 0.4 s ends 0.6 s after the
+// restored process resumes, not 1 s). It holds what the kernel owns of
+// the process besides its execution state: args, env, signal dispositions and pending signals, its counters
 // (CPU time is visible to the guest through its CPU-time clock), and the
 // virtual time at which it would have run next, so the restored process
 // sees its clocks continue where they were. Its fd table must hold only
@@ -33,10 +36,12 @@ import (
 )
 
 // CheckpointMagic starts every checkpoint file; CheckpointVersion is the
-// format version this package writes and the only one it reads.
+// format version this package writes. It reads that version and every
+// older one (version 1 lacks InCall and CallStart: its processes were all
+// taken at a preemption).
 const (
 	CheckpointMagic   = "DOSEMUCP"
-	CheckpointVersion = 1
+	CheckpointVersion = 2
 )
 
 // Checkpoint is a process frozen at a preemption, ready to be written
@@ -65,16 +70,23 @@ type Checkpoint struct {
 	// Handlers and Pending are its signal dispositions and pending set.
 	Handlers [NSIG]uint32
 	Pending  uint32
+	// InCall says the process was taken blocked in a system call, which
+	// it repeats when restored; CallStart is when that call started (see
+	// Process.CallStart), so that the repeat's relative timeout ends when
+	// it would have. CallStart is 0 when InCall is false.
+	InCall    bool
+	CallStart vtime.Time
 	// Capture is the serialized execution state (cpu.Capture).
 	Capture []byte
 }
 
-// CheckpointAt arranges for process pid to be checkpointed at its first
-// preemption at or after virtual time t. done gets the checkpoint (the
-// process is then ended without a trace of failure: reason "checkpoint"
-// in the trace, SIGKILL status) or the error that prevented it; if the
-// process ends first, done is never called. It chains onto the kernel's
-// preemption hook (chaos keeps working) and removes itself when done.
+// CheckpointAt arranges for process pid to be checkpointed at virtual
+// time t if it is then blocked in a system call, else at its first
+// preemption after t. done gets the checkpoint (the process is then ended
+// without a trace of failure: reason "checkpoint" in the trace, SIGKILL
+// status) or the error that prevented it; if the process ends first, done
+// is never called. It chains onto the kernel's preemption hook (chaos
+// keeps working) and removes itself when done.
 func (k *Kernel) CheckpointAt(pid int, t vtime.Time, done func(*Checkpoint, error)) error {
 	p := k.procs[pid]
 	if p == nil || p == k.init || p.th == nil {
@@ -82,20 +94,15 @@ func (k *Kernel) CheckpointAt(pid int, t vtime.Time, done func(*Checkpoint, erro
 	}
 	km := k.migState()
 	prev := km.preempted
-	var hook func(q *Process)
-	hook = func(q *Process) {
-		if prev != nil {
-			prev(q)
-		}
-		if q != p || k.loop.Now() < t || q.state != Ready || q.k != k {
+	taken := false
+	take := func(q *Process) {
+		if taken || q.k != k || (q.state != Ready && q.state != Blocked) {
 			return
 		}
 		if pm := q.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
 			return // moving: try at its next preemption
 		}
-		if km.preempted != nil {
-			km.preempted = prev
-		}
+		taken = true
 		cp, err := k.checkpoint(q)
 		if err != nil {
 			done(nil, err)
@@ -104,24 +111,58 @@ func (k *Kernel) CheckpointAt(pid int, t vtime.Time, done func(*Checkpoint, erro
 		k.finish(q, k.loop.Now(), SIGKILL, -1, nil, -1, "checkpoint")
 		done(cp, nil)
 	}
+	var hook func(q *Process)
+	hook = func(q *Process) {
+		if prev != nil {
+			prev(q)
+		}
+		if q != p || k.loop.Now() < t || q.state != Ready || taken {
+			return
+		}
+		if km.preempted != nil {
+			km.preempted = prev
+		}
+		take(q)
+	}
 	km.preempted = hook
+	// A process asleep at t (or blocked on input) would not be preempted
+	// until it wakes: take it in its call instead.
+	k.loop.At(max(t, k.loop.Now()), func() {
+		if p.state == Blocked && !taken {
+			take(p)
+		}
+	})
 	return nil
 }
 
 // Checkpoint captures process pid now, between slices, and leaves it
-// running. It is for callers that know the process is at a preemption
-// (a blocked process would repeat its system call on restore).
+// running. A process blocked in a system call is unwound out of it and
+// made ready: it repeats the call, with its original start (CallStart),
+// here as after a restore.
 func (k *Kernel) Checkpoint(pid int) (*Checkpoint, error) {
 	p := k.procs[pid]
 	if p == nil || p == k.init || p.th == nil {
 		return nil, errf(vfs.ESRCH, "kernel: %s: checkpoint %d: no such live process", k.cfg.Name, pid)
 	}
-	return k.checkpoint(p)
+	blocked := p.state == Blocked
+	cp, err := k.checkpoint(p)
+	if err == nil && blocked && p.state == Blocked {
+		// The capture ended its wait: the guest decides again, in the
+		// repeated call, whether to block.
+		k.unblock(p)
+		k.loop.Cancel(p.timer)
+		p.timer = nil
+		k.wakeMigrated(p)
+	}
+	return cp, err
 }
 
 func (k *Kernel) checkpoint(p *Process) (*Checkpoint, error) {
-	if p.state != Ready && p.state != Stopped {
-		return nil, errf(vfs.EBUSY, "kernel: %s: checkpoint %s: the process is %s, not at a preemption", k.cfg.Name, p, p.state)
+	if p.state != Ready && p.state != Stopped && p.state != Blocked {
+		return nil, errf(vfs.EBUSY, "kernel: %s: checkpoint %s: the process is %s, not at a preemption or in a system call", k.cfg.Name, p, p.state)
+	}
+	if pm := p.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
+		return nil, errf(vfs.EBUSY, "kernel: %s: checkpoint %s: the process is migrating", k.cfg.Name, p)
 	}
 	for _, s := range p.fds.Snapshot() {
 		if s.Preopen != "" || (s.FD <= 2 && (s.Record.Kind == "stdio" || s.Record.Kind == "opaque")) {
@@ -141,6 +182,13 @@ func (k *Kernel) checkpoint(p *Process) (*Checkpoint, error) {
 	if err != nil {
 		return nil, errf(vfs.ENOTSUP, "kernel: %s: checkpoint %s: serialize: %v", k.cfg.Name, p, err)
 	}
+	// A blocked process was unwound out of its call by the capture
+	// (Poll marked the repeat); one preempted between calls was not.
+	inCall := p.restart
+	var callAt vtime.Time
+	if inCall {
+		callAt = p.callAt
+	}
 	at := k.loop.Now()
 	if p.cpu >= 0 && p.cpu < len(k.cpus) {
 		// Between slices the loop's time is the last slice's start; the
@@ -150,10 +198,14 @@ func (k *Kernel) checkpoint(p *Process) (*Checkpoint, error) {
 	cp := &Checkpoint{
 		Name: p.name, Args: append([]string(nil), p.args...), Env: append([]string(nil), p.env...),
 		GID: p.GID(), At: at, Quantum: k.cfg.Quantum, Seed: k.cfg.Seed,
-		Stats: p.stats, Handlers: p.px.handlers, Pending: p.px.pending, Capture: b,
+		Stats: p.stats, Handlers: p.px.handlers, Pending: p.px.pending, InCall: inCall, CallStart: callAt, Capture: b,
 	}
 	if k.tr.Enabled() {
-		k.emit(k.loop.Now(), -1, p.pid, "checkpoint", map[string]any{"bytes": len(b), "resume_at": int64(at)})
+		f := map[string]any{"bytes": len(b), "resume_at": int64(at)}
+		if inCall {
+			f["call_start"] = int64(callAt)
+		}
+		k.emit(k.loop.Now(), -1, p.pid, "checkpoint", f)
 	}
 	return cp, nil
 }
@@ -201,6 +253,9 @@ func (k *Kernel) RestoreCheckpoint(cp *Checkpoint, prog *cpu.Program) (*Process,
 	p.th = th
 	p.stats = cp.Stats
 	p.px.handlers, p.px.pending = cp.Handlers, cp.Pending
+	// The guest's first act is to repeat the interrupted call, which then
+	// keeps the original start.
+	p.callAt, p.restart = cp.CallStart, cp.InCall
 	p.stats.Memory = th.MemorySize()
 	p.stats.PeakMemory = max(p.stats.PeakMemory, p.stats.Memory)
 	k.memUsed += p.stats.Memory
@@ -253,11 +308,14 @@ func (k *Kernel) restoreThread(p *Process, c *cpu.Capture, fill func(dst []byte,
 // ---- the file format ----
 //
 //	magic    "DOSEMUCP"
-//	version  uvarint (1)
+//	version  uvarint (2)
 //	body     fields in the order of Checkpoint's declaration: strings and
 //	         byte strings as uvarint length + bytes, lists as uvarint
-//	         count + items, integers as uvarint (signed ones zig-zag)
+//	         count + items, integers as uvarint (signed ones zig-zag),
+//	         booleans as one byte 0 or 1
 //	crc      4 bytes little endian: CRC-32 (IEEE) of everything before
+//
+// Version 1 is version 2 without InCall and CallStart.
 //
 // The program is stored whole and its SHA-256 checked against the
 // capture's on decode, so a checkpoint file is self-contained.
@@ -296,6 +354,12 @@ func (cp *Checkpoint) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(h))
 	}
 	b = binary.AppendUvarint(b, uint64(cp.Pending))
+	in := byte(0)
+	if cp.InCall {
+		in = 1
+	}
+	b = append(b, in)
+	b = binary.AppendVarint(b, int64(cp.CallStart))
 	str(cp.Capture)
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
 }
@@ -327,6 +391,19 @@ func (r *cpReader) uvarint(what string) uint64 {
 	}
 	r.off += n
 	return v
+}
+
+func (r *cpReader) byte(what string) byte {
+	if r.err != nil {
+		return 0
+	}
+	if r.off >= len(r.b) {
+		r.fail(what, "truncated")
+		return 0
+	}
+	c := r.b[r.off]
+	r.off++
+	return c
 }
 
 func (r *cpReader) varint(what string) int64 {
@@ -388,8 +465,9 @@ func (cp *Checkpoint) UnmarshalBinary(data []byte) error {
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	r := &cpReader{b: body, off: len(CheckpointMagic)}
-	if v := r.uvarint("version"); r.err == nil && v != CheckpointVersion {
-		return fmt.Errorf("checkpoint: version %d, this dosemu reads version %d", v, CheckpointVersion)
+	version := r.uvarint("version")
+	if r.err == nil && (version < 1 || version > CheckpointVersion) {
+		return fmt.Errorf("checkpoint: version %d, this dosemu reads versions 1 to %d", version, CheckpointVersion)
 	}
 	if got := crc32.ChecksumIEEE(body); got != sum {
 		return fmt.Errorf("checkpoint: checksum %08x does not match the contents (%08x): the file is corrupt", sum, got)
@@ -435,6 +513,19 @@ func (cp *Checkpoint) UnmarshalBinary(data []byte) error {
 		r.fail("pending signals", "%d is not a 32-bit set", pend)
 	}
 	out.Pending = uint32(pend)
+	if version >= 2 {
+		switch in := r.byte("in-call flag"); {
+		case r.err != nil:
+		case in > 1:
+			r.fail("in-call flag", "%d is not 0 or 1", in)
+		default:
+			out.InCall = in == 1
+		}
+		out.CallStart = vtime.Time(r.varint("call start"))
+		if r.err == nil && !out.InCall && out.CallStart != 0 {
+			r.fail("call start", "%d without a call in progress", out.CallStart)
+		}
+	}
 	out.Capture = bytes.Clone(r.bytes("capture"))
 	if r.err == nil && r.off != len(body) {
 		r.fail("end", "%d bytes left over", len(body)-r.off)
@@ -442,8 +533,11 @@ func (cp *Checkpoint) UnmarshalBinary(data []byte) error {
 	if r.err != nil {
 		return fmt.Errorf("checkpoint: %w", r.err)
 	}
-	if out.At < 0 || out.Quantum < 0 {
-		return fmt.Errorf("checkpoint: negative time (%d) or quantum (%d)", out.At, out.Quantum)
+	if out.At < 0 || out.Quantum < 0 || out.CallStart < 0 {
+		return fmt.Errorf("checkpoint: negative time (%d), quantum (%d) or call start (%d)", out.At, out.Quantum, out.CallStart)
+	}
+	if out.CallStart > out.At {
+		return fmt.Errorf("checkpoint: the call in progress starts at %d, after the checkpoint's time %d", out.CallStart, out.At)
 	}
 	var c cpu.Capture
 	if err := c.UnmarshalBinary(out.Capture); err != nil {
