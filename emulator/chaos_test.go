@@ -54,7 +54,7 @@ var zdtmGuests = []zdtmCase{
 	{name: "bench/gowork", args: []string{"gowork", "200"}, quantum: 1_000_000},
 	{name: "proc/forkexec", quantum: 1_000, vary: regexp.MustCompile(`virtual time [0-9.]+s|c[0-9]+:[0-9]+`)},
 	{name: "proc/signals", quantum: 1_000},
-	{name: "proc/pipeline", args: []string{"pipeline", "8"}, load: []string{"proc/producer", "proc/filter", "proc/consumer"}},
+	{name: "proc/pipeline", args: []string{"pipeline", "8"}, quantum: 20_000, load: []string{"proc/producer", "proc/filter", "proc/consumer"}},
 }
 
 func (c zdtmCase) mask(out string) string {
