@@ -144,3 +144,60 @@ func TestRewriteParallelMultiValue(t *testing.T) {
 		t.Fatalf("rewrite differs: %d bytes on one goroutine, %d on four", len(one), len(four))
 	}
 }
+
+// BenchmarkRewriteStages splits a rewrite of the Go guest (the largest
+// module at hand) into its stages and the whole, each reporting MB/s of
+// input and cpu-ns/op, the process CPU time per rewrite (all threads,
+// garbage collection included), which unlike ns/op does not count waiting
+// for a core on a shared machine. Run with -cpu 1,2 to compare one
+// goroutine with two.
+func BenchmarkRewriteStages(b *testing.B) {
+	bin, err := os.ReadFile("../../guests/bench/gowork.wasm")
+	if err != nil {
+		b.Skipf("guest not built: %v", err)
+	}
+	decoded := func() *wasm.Module {
+		m, err := wasm.Decode(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return m
+	}
+	instrumented := func() *wasm.Module {
+		m := decoded()
+		rw, err := Instrument(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return rw.Module
+	}
+	stage := func(name string, prep func() *wasm.Module, run func(m *wasm.Module) error) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(bin)))
+			b.ReportAllocs()
+			var cpu int64
+			for i := 0; i < b.N; i++ {
+				var m *wasm.Module
+				if prep != nil {
+					b.StopTimer()
+					m = prep()
+					runtime.GC()
+					b.StartTimer()
+				}
+				c0, ok0 := processCPU()
+				if err := run(m); err != nil {
+					b.Fatal(err)
+				}
+				if c1, ok1 := processCPU(); ok0 && ok1 {
+					cpu += c1 - c0
+				}
+			}
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+	stage("decode", nil, func(*wasm.Module) error { _, err := wasm.Decode(bin); return err })
+	stage("validate", decoded, wasm.Validate)
+	stage("instrument", decoded, func(m *wasm.Module) error { _, err := Instrument(m); return err })
+	stage("encode", instrumented, func(m *wasm.Module) error { _, err := wasm.Encode(m); return err })
+	stage("all", nil, func(*wasm.Module) error { _, _, err := instrumentBytes(bin); return err })
+}

@@ -37,6 +37,9 @@ type decoder struct {
 	// The first memory.init or data.drop, which needs a datacount section.
 	sawDataOp             bool
 	dataOpFn, dataOpInstr int
+	// sum is what the bodies decoded by this decoder showed (see
+	// Module.Summary); the code section's workers merge theirs into it.
+	sum BodySummary
 }
 
 func (d *decoder) errf(format string, args ...any) *Error {
@@ -358,6 +361,7 @@ func Decode(data []byte) (*Module, error) {
 		return nil, &Error{Section: SectionCode, Func: d.dataOpFn, Instr: d.dataOpInstr, Offset: int(d.m.Funcs[fi].Offset),
 			Msg: in.Op.String() + " requires a data count section"}
 	}
+	d.m.Summary = d.sum
 	d.m.Summary.Known = true
 	return d.m, nil
 }
@@ -606,28 +610,74 @@ func (d *decoder) codeSection(funcTypes []uint32) error {
 	}
 	d.m.Funcs = make([]Func, n)
 	secBuf := d.buf
+	// A first pass finds the bodies (only their size prefixes are read);
+	// the bodies are then decoded in parallel (see Split), each worker
+	// with its own decoder and arenas. A size that runs past the section
+	// ends the pass; the bodies before it are still decoded first, so the
+	// error is the one a body-by-body decoder would have met first.
+	ends := make([]int, n) // end of body i; its start is f.Offset + the size prefix
+	starts := make([]int, n)
+	var sizeErr error
 	for i := range d.m.Funcs {
 		f := &d.m.Funcs[i]
 		f.TypeIdx = funcTypes[i]
 		f.Offset = uint32(d.pos)
 		d.fn = d.nImport + i
 		size, err := d.u32("function body size")
+		if err == nil && uint64(size) > uint64(len(secBuf)-d.pos) {
+			err = d.errf("function body size %d out of bounds (%d bytes remain)", size, len(secBuf)-d.pos)
+		}
 		if err != nil {
-			return err
+			sizeErr = err
+			d.m.Funcs = d.m.Funcs[:i]
+			break
 		}
-		if uint64(size) > uint64(len(secBuf)-d.pos) {
-			return d.errf("function body size %d out of bounds (%d bytes remain)", size, len(secBuf)-d.pos)
-		}
-		end := d.pos + int(size)
-		d.buf = secBuf[:end]
-		if err := d.funcBody(f); err != nil {
-			return err
-		}
-		if d.pos != end {
-			return d.errf("function body size mismatch: body ends at 0x%x, code at 0x%x", end, d.pos)
-		}
-		d.buf = secBuf
+		starts[i], ends[i] = d.pos, d.pos+int(size)
+		d.pos = ends[i]
 	}
+	funcs := d.m.Funcs
+	afterBodies, secEnd := d.pos, d.secEnd
+	split := NewSplit(len(funcs), func(i int) int { return ends[i] - starts[i] }, 3*minParallelInstrs)
+	workers := make([]*decoder, split.Workers)
+	workers[0] = d
+	err = split.Run(func(w, lo, hi int) error {
+		wd := workers[w]
+		if wd == nil {
+			wd = &decoder{fn: -1, instr: -1, m: d.m, nImport: d.nImport, sec: SectionCode}
+			workers[w] = wd
+		}
+		// The arena's next chunk is sized from what remains of this range.
+		wd.secEnd = ends[hi-1]
+		for i := lo; i < hi; i++ {
+			wd.fn = d.nImport + i
+			wd.buf, wd.pos = secBuf[:ends[i]], starts[i]
+			if err := wd.funcBody(&funcs[i]); err != nil {
+				return err
+			}
+			if wd.pos != ends[i] {
+				return wd.errf("function body size mismatch: body ends at 0x%x, code at 0x%x", ends[i], wd.pos)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if sizeErr != nil {
+		return sizeErr
+	}
+	// What the workers noticed, merged as one pass in order would have.
+	for _, wd := range workers[1:] {
+		if wd == nil {
+			continue
+		}
+		d.sum.TableChanges = d.sum.TableChanges || wd.sum.TableChanges
+		d.sum.SegmentDrops = d.sum.SegmentDrops || wd.sum.SegmentDrops
+		if wd.sawDataOp && (!d.sawDataOp || wd.dataOpFn < d.dataOpFn) {
+			d.sawDataOp, d.dataOpFn, d.dataOpInstr = true, wd.dataOpFn, wd.dataOpInstr
+		}
+	}
+	d.buf, d.pos, d.secEnd = secBuf, afterBodies, secEnd
 	d.fn = -1
 	return nil
 }
@@ -725,12 +775,12 @@ func (d *decoder) expr(isConst bool) ([]Instr, error) {
 				d.dataOpFn, d.dataOpInstr = d.fn, d.instr
 			}
 			if in.Op == OpDataDrop {
-				d.m.Summary.SegmentDrops = true
+				d.sum.SegmentDrops = true
 			}
 		case OpElemDrop:
-			d.m.Summary.SegmentDrops = true
+			d.sum.SegmentDrops = true
 		case OpTableSet, OpTableGrow, OpTableFill, OpTableCopy, OpTableInit:
-			d.m.Summary.TableChanges = true
+			d.sum.TableChanges = true
 		}
 	}
 }

@@ -249,10 +249,8 @@ func (e *encoder) section(m *Module, id SectionID) error {
 		e.u32(m.DataCount)
 	case SectionCode:
 		e.u32(uint32(n))
-		for i := range m.Funcs {
-			if err := e.funcBody(&m.Funcs[i]); err != nil {
-				return fmt.Errorf("wasm: encode: defined function %d: %w", i, err)
-			}
+		if err := e.code(m.Funcs); err != nil {
+			return err
 		}
 	case SectionData:
 		e.u32(uint32(n))
@@ -332,6 +330,52 @@ func (e *encoder) elem(s *Elem) error {
 		if err := e.expr(x); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// code encodes the function bodies. A large module's bodies are encoded
+// in parallel (see Split): each worker appends its ranges to its own
+// buffer and the ranges are then copied out in function order, so the
+// bytes are those of one pass in order.
+func (e *encoder) code(funcs []Func) error {
+	split := NewSplit(len(funcs), func(i int) int { return len(funcs[i].Body) }, minParallelInstrs)
+	one := func(w *encoder, lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			if err := w.funcBody(&funcs[i]); err != nil {
+				return fmt.Errorf("wasm: encode: defined function %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	if split.Workers == 1 {
+		return split.Run(func(_, lo, hi int) error { return one(e, lo, hi) })
+	}
+	type span struct{ w, start, end, hi int }
+	spans := make([]span, len(funcs)) // indexed by the first function of a range
+	bufs := make([]encoder, split.Workers)
+	size := 0
+	for i := range funcs {
+		size += 12 + 2*len(funcs[i].Locals) + 9*len(funcs[i].Body)/4
+	}
+	err := split.Run(func(w, lo, hi int) error {
+		b := &bufs[w]
+		if b.b == nil {
+			b.b = make([]byte, 0, size/split.Workers+size/8)
+		}
+		start := len(b.b)
+		if err := one(b, lo, hi); err != nil {
+			return err
+		}
+		spans[lo] = span{w, start, len(b.b), hi}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(funcs); i = spans[i].hi {
+		sp := spans[i]
+		e.b = append(e.b, bufs[sp.w].b[sp.start:sp.end]...)
 	}
 	return nil
 }

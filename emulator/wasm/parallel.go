@@ -10,7 +10,8 @@ import (
 // contiguous ranges of about equal cost and runs work on them over up to
 // GOMAXPROCS goroutines. Everything it guarantees is about determinism:
 //
-//   - every item is in exactly one range, ranges are handed out in
+//   - every item is in exactly one range, no range is empty (no item:
+//     no range, and work is not called), ranges are handed out in
 //     ascending order, and each runs start to end on one goroutine, so
 //     work may keep state across the items of a range and per-worker
 //     scratch (indexed by w) is never shared;
@@ -41,8 +42,11 @@ const rangesPerWorker = 8
 // GOMAXPROCS 1, it plans one range and one worker. Cost: O(n) calls of
 // cost.
 func NewSplit(n int, cost func(i int) int, minCost int) Split {
+	if n <= 0 {
+		return Split{Workers: 1, bounds: []int{0}}
+	}
 	procs := runtime.GOMAXPROCS(0)
-	if n <= 1 || procs <= 1 {
+	if n == 1 || procs <= 1 {
 		return Split{Workers: 1, bounds: []int{0, n}}
 	}
 	total := 0
@@ -119,3 +123,8 @@ func (s Split) Run(work func(w, lo, hi int) error) error {
 	}
 	return nil
 }
+
+// minParallelInstrs is the number of body instructions below which
+// Decode, Validate and Encode handle the bodies on the calling goroutine.
+// Tests lower it to run the parallel paths on small modules.
+var minParallelInstrs = 1 << 15

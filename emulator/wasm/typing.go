@@ -238,6 +238,14 @@ func newChecker(m *Module) *checker {
 	return c
 }
 
+// fork returns a checker for the same module with its own per-function
+// state, for checking bodies on another goroutine. The module context is
+// shared: nothing writes it after newChecker.
+func (c *checker) fork() *checker {
+	return &checker{m: c.m, funcTypes: c.funcTypes, globals: c.globals, tables: c.tables,
+		nMems: c.nMems, nImpGlob: c.nImpGlob, refs: c.refs}
+}
+
 // typeErr is a type error inside a body; function() adds the location.
 type typeErr string
 

@@ -10,7 +10,8 @@ const maxMemPages = 65536
 // segment types, and the type of every function body (see Walk). It also
 // refuses more than one memory (multi-memory is not supported). The error
 // is an *Error naming the section and, for bodies, the function and
-// instruction. Cost: linear in the module size.
+// instruction. Cost: linear in the module size; the function bodies are
+// checked on up to GOMAXPROCS goroutines.
 func Validate(m *Module) error {
 	c := newChecker(m)
 	fail := func(sec SectionID, format string, args ...any) error {
@@ -134,13 +135,25 @@ func Validate(m *Module) error {
 			}
 		}
 	}
+	// Bodies are checked in parallel (see Split): each worker has its own
+	// copy of the per-function state; the error is the lowest function's.
 	nImp := uint32(len(c.funcTypes) - len(m.Funcs))
-	for i := range m.Funcs {
-		if err := c.function(nImp+uint32(i), nil); err != nil {
-			return err
+	split := NewSplit(len(m.Funcs), func(i int) int { return len(m.Funcs[i].Body) }, minParallelInstrs)
+	checkers := make([]*checker, split.Workers)
+	checkers[0] = c
+	return split.Run(func(w, lo, hi int) error {
+		cw := checkers[w]
+		if cw == nil {
+			cw = c.fork()
+			checkers[w] = cw
 		}
-	}
-	return nil
+		for i := lo; i < hi; i++ {
+			if err := cw.function(nImp+uint32(i), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func checkLimits(l Limits, bound uint64, what string) error {
