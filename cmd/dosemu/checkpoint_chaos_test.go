@@ -6,18 +6,35 @@ package main
 // moves it between computers.
 
 import (
-	"dosemu/internal/wasisuite"
-
+	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"dosemu/internal/wasisuite"
 )
 
 // suiteUnder runs every suite test with extra `dosemu run` flags.
+//
+// Under --chaos migrate it also counts the programs that really moved (a
+// committed migration in their trace) and fails when none did: a short
+// program may end before its turn, but a suite that never moves proves
+// nothing.
 func suiteUnder(t *testing.T, flags ...string) {
 	dir := wasisuite.Dir(t)
+	migrating := slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "migrate=") })
+	ran, moved := 0, 0
+	defer func() {
+		if migrating && !t.Failed() {
+			t.Logf("%d of %d programs moved at least once", moved, ran)
+			if moved == 0 {
+				t.Errorf("no program was migrated: the test proves nothing")
+			}
+		}
+	}()
 	for _, suite := range []string{"c", "assemblyscript"} {
 		sdir := filepath.Join(dir, "tests", suite, "testsuite", "wasm32-wasip1")
 		wasms, _ := filepath.Glob(filepath.Join(sdir, "*.wasm"))
@@ -31,7 +48,26 @@ func suiteUnder(t *testing.T, flags ...string) {
 				if why, ok := suiteExceptions[suite+"/"+name]; ok {
 					t.Skip("exception: " + why)
 				}
-				runSuiteCaseWith(t, sdir, name, flags)
+				f := flags
+				var trace string
+				if migrating {
+					trace = filepath.Join(t.TempDir(), "trace.jsonl")
+					f = append(slices.Clip(flags), "--trace", trace)
+				}
+				runSuiteCaseWith(t, sdir, name, f)
+				ran++
+				if migrating {
+					b, err := os.ReadFile(trace)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for line := range bytes.Lines(b) {
+						if bytes.Contains(line, []byte(`"kind":"migrate"`)) && bytes.Contains(line, []byte(`"phase":"commit"`)) {
+							moved++
+							break
+						}
+					}
+				}
 			})
 		}
 	}
@@ -74,20 +110,20 @@ func runSuiteCaseWith(t *testing.T, sdir, name string, flags []string) {
 }
 
 // TestWASISuiteUnderChaosCapture: `dosemu run --chaos capture=1` with the
-// shortest quantum (1us), so that even these short programs are captured,
+// shortest quantum (100ns), so that even these short programs are captured,
 // serialized and restored a few dozen times each.
 func TestWASISuiteUnderChaosCapture(t *testing.T) {
-	suiteUnder(t, "--quantum", "1us", "--chaos", "capture=1")
+	suiteUnder(t, "--quantum", "100ns", "--chaos", "capture=1")
 }
 
 // TestWASISuiteUnderChaosMigrate: every suite program on a 3-computer
-// cluster, moved at every 2nd preemption (1us quantum). By default one
+// cluster, moved at every preemption (100ns quantum). By default one
 // strategy, post-copy (the one with the most moving parts: demand
 // fetches and background pushes); DOSEMU_FULL_MATRIX=1 runs all three
 // strategies with migrate=1 and migrate=3.
 func TestWASISuiteUnderChaosMigrate(t *testing.T) {
 	type cfg struct{ n, mode string }
-	cfgs := []cfg{{"2", "postcopy"}}
+	cfgs := []cfg{{"1", "postcopy"}}
 	if os.Getenv("DOSEMU_FULL_MATRIX") == "1" {
 		cfgs = nil
 		for _, m := range []string{"stopcopy", "precopy", "postcopy"} {
@@ -98,7 +134,7 @@ func TestWASISuiteUnderChaosMigrate(t *testing.T) {
 	}
 	for _, c := range cfgs {
 		t.Run(c.mode+"-"+c.n, func(t *testing.T) {
-			suiteUnder(t, "--computers", "3", "--quantum", "1us", "--chaos", "migrate="+c.n+",mode="+c.mode)
+			suiteUnder(t, "--computers", "3", "--quantum", "100ns", "--chaos", "migrate="+c.n+",mode="+c.mode)
 		})
 	}
 }

@@ -376,8 +376,8 @@ func (q quantumFlag) Set(v string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a duration like 1ms or 250us", v)
 	}
-	if d < time.Microsecond {
-		return fmt.Errorf("%q is shorter than the smallest quantum, 1us", v)
+	if d < 100*time.Nanosecond {
+		return fmt.Errorf("%q is shorter than the smallest quantum, 100ns (100 instructions)", v)
 	}
 	*q.v = d
 	return nil
