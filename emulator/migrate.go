@@ -27,8 +27,9 @@ func (c *Cluster) Migrate(gid GID, to int, mode MigrateMode, done func(error)) e
 }
 
 // MigratePlan is one scripted migration: at virtual time At, move process
-// GID to computer To with Mode. FailAt, when set, injects a failure of the
-// destination at that phase (kernel.PhasePrepare, ...).
+// GID to computer To with Mode. FailAt, when set, injects a failure at
+// that phase (kernel.PhasePrepare, ..., kernel.PhasePush or
+// kernel.FailSource: see kernel.MigrateOptions.FailAt).
 type MigratePlan struct {
 	At     vtime.Duration
 	GID    GID
@@ -47,7 +48,11 @@ func (m MigratePlan) String() string {
 }
 
 // ParseMigratePlan parses "at=50ms pid=c0:3 to=c2 mode=postcopy" (mode
-// defaults to postcopy; "fail=commit" injects a destination failure).
+// defaults to postcopy). "fail=" injects a fault: prepare, mem or commit
+// make the destination refuse that phase (the process resumes at the
+// source); push makes the destination computer fail, and source the
+// source computer, when the first post-copy push arrives, after the
+// hand-off (the process dies: see kernel.MigrateOptions.FailAt).
 func ParseMigratePlan(s string) (MigratePlan, error) {
 	m := MigratePlan{Mode: kernel.PostCopy}
 	seen := map[string]bool{}
@@ -87,10 +92,10 @@ func ParseMigratePlan(s string) (MigratePlan, error) {
 			m.Mode = md
 		case "fail":
 			switch v {
-			case kernel.PhasePrepare, kernel.PhaseMem, kernel.PhaseCommit:
+			case kernel.PhasePrepare, kernel.PhaseMem, kernel.PhaseCommit, kernel.PhasePush, kernel.FailSource:
 				m.FailAt = v
 			default:
-				return m, fmt.Errorf("migrate plan %q: fail=%s: want prepare, mem or commit", s, v)
+				return m, fmt.Errorf("migrate plan %q: fail=%s: want prepare, mem, commit, push or source", s, v)
 			}
 		default:
 			return m, fmt.Errorf("migrate plan %q: unknown key %q (want at, pid, to, mode, fail)", s, k)

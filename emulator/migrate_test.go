@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"dosemu/emulator/cpu"
 	"dosemu/emulator/paging"
@@ -157,8 +158,14 @@ func TestParseMigratePlan(t *testing.T) {
 	if err != nil || m.At != 50_000_000 || m.GID.String() != "c0:3" || m.To != 2 || m.Mode != kernel.PreCopy {
 		t.Fatalf("got %+v, %v", m, err)
 	}
+	for _, f := range []string{"prepare", "mem", "commit", "push", "source"} {
+		m, err := ParseMigratePlan("at=1ms pid=c0:2 to=c1 fail=" + f)
+		if err != nil || m.FailAt != f {
+			t.Errorf("fail=%s: got %+v, %v", f, m, err)
+		}
+	}
 	for _, bad := range []string{"", "at=5ms", "at=x pid=c0:1 to=c1", "at=1ms pid=zz to=c1", "at=1ms pid=c0:1 to=q",
-		"at=1ms pid=c0:1 to=c1 mode=fast", "at=1ms at=2ms pid=c0:1 to=c1", "at=1ms pid=c0:1 to=c1 fail=push", "junk"} {
+		"at=1ms pid=c0:1 to=c1 mode=fast", "at=1ms at=2ms pid=c0:1 to=c1", "at=1ms pid=c0:1 to=c1 fail=pushed", "at=1ms pid=c0:1 to=c1 fail=", "junk"} {
 		if _, err := ParseMigratePlan(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
@@ -538,5 +545,175 @@ func TestMigratePhaseFaultKeepsSourceInstance(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// postRun runs stream (4 MiB, 60 passes) on c0 of a three-computer
+// cluster, moves it to c1 with post-copy at 3 ms (fail, if set, injects a
+// fault after the hand-off) under the given fault plan, and returns the
+// rig, the process and Run's error.
+func postRun(t *testing.T, fail string, steps ...net.Step) (*rig, *kernel.Process, error) {
+	t.Helper()
+	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
+	if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
+		t.Fatal(err)
+	}
+	g, err := r.Spawn(0, "stream", []string{"stream", "4", "60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := "at=3ms pid=c0:2 to=c1 mode=postcopy"
+	if fail != "" {
+		plan += " fail=" + fail
+	}
+	m, err := ParseMigratePlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.PlanMigration(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Network().Fabric().Schedule(steps); err != nil {
+		t.Fatal(err)
+	}
+	runErr := r.Run(context.Background())
+	if err := r.jsonl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Kernel(1).Records() {
+		if p.GID() == g {
+			return r, p, runErr
+		}
+	}
+	t.Fatalf("%s never reached c1: %v\n%s", g, runErr, r.out.String())
+	return nil, nil, nil
+}
+
+// phases counts the trace's migrate events of each phase.
+func phases(r *rig) map[string]int {
+	n := map[string]int{}
+	for _, l := range strings.Split(r.trace.String(), "\n") {
+		if m := phaseRe.FindStringSubmatch(l); m != nil && strings.Contains(l, `"kind":"migrate"`) {
+			n[m[1]]++
+		}
+	}
+	return n
+}
+
+var phaseRe = regexp.MustCompile(`"phase":"([a-z]+)"`)
+
+// TestPostCopyAfterHandOff covers what can go wrong once a post-copy has
+// handed the process over while pages are still at the source: the link
+// cut and healed, or lossy (the process waits, nothing is lost), cut for
+// good (the run reports the wait as a deadlock, no endless retries), the
+// destination failing (the process dies with it, the source frees its
+// pages and reports it once) and the source failing (the process is
+// killed with SIGBUS, not left hanging). None may leave paging holding
+// anything.
+func TestPostCopyAfterHandOff(t *testing.T) {
+	if err := paging.Available(); err != nil {
+		t.Skipf("post-copy needs userfaultfd here: %v", err)
+	}
+	base, _ := migRun(t)
+	want := base.out.String()
+	cut := func(at time.Duration) net.Step { return net.Step{At: vtime.Duration(at), Cut: [][2]int{{0, 1}}} }
+	heal := func(at time.Duration) net.Step { return net.Step{At: vtime.Duration(at), Heal: [][2]int{{0, 1}}} }
+
+	t.Run("partition-heals", func(t *testing.T) {
+		defer leakCheck(t)()
+		r, p, err := postRun(t, "", cut(5*time.Millisecond), heal(400*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.out.String(); got != want || p.ExitCode() != 0 {
+			t.Fatalf("exit %d, output %q, want %q", p.ExitCode(), got, want)
+		}
+		ph := phases(r)
+		if ph["stall"] == 0 || ph["heal"] != 1 || ph["done"] != 1 || ph["lost"] != 0 {
+			t.Fatalf("phases %v: want stalls, one heal, done, nothing lost", ph)
+		}
+		if !strings.Contains(r.trace.String(), `"wait":true`) {
+			t.Error("no fetch waited for the link")
+		}
+		// Every pass touches all 4 MiB, so the process needed a missing page
+		// during the cut and waited for the heal.
+		if p.Ended() < vtime.Time(400*time.Millisecond) {
+			t.Errorf("ended at %v, before the link healed at 400ms", p.Ended())
+		}
+		if st := r.Kernel(0).MigrationStats(); st.Moved != 1 || st.Lost != 0 || st.PushedPages+st.FetchedPages == 0 {
+			t.Errorf("source stats %+v", st)
+		}
+	})
+
+	t.Run("lossy", func(t *testing.T) {
+		defer leakCheck(t)()
+		loss := 0.3
+		lossy := net.Step{At: vtime.Duration(4 * time.Millisecond), Set: []net.LinkRule{{From: 0, To: 1, Both: true, Patch: net.LinkPatch{Loss: &loss}}}}
+		r, p, err := postRun(t, "", lossy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.out.String(); got != want || p.ExitCode() != 0 {
+			t.Fatalf("exit %d, output %q, want %q", p.ExitCode(), got, want)
+		}
+		if ph := phases(r); ph["done"] != 1 || ph["lost"] != 0 {
+			t.Fatalf("phases %v: want done, nothing lost", ph)
+		}
+		if !strings.Contains(r.trace.String(), `"reason":"loss"`) {
+			t.Error("no message was lost: the test does not test loss")
+		}
+	})
+
+	t.Run("partition-forever", func(t *testing.T) {
+		defer leakCheck(t)()
+		r, p, err := postRun(t, "", cut(5*time.Millisecond))
+		if err == nil || !strings.Contains(err.Error(), "deadlock") || !strings.Contains(err.Error(), "c0:2") {
+			t.Fatalf("run error %v, want a deadlock naming c0:2", err)
+		}
+		if p.State() != kernel.Dead && p.State() != kernel.Zombie {
+			t.Fatalf("state %v after the run", p.State())
+		}
+		if ph := phases(r); ph["lost"] != 0 || ph["done"] != 0 {
+			t.Errorf("phases %v: a cut link lost or finished the transfer", ph)
+		}
+		// Waiting costs no events: the trace stops growing at the cut.
+		if n := strings.Count(r.trace.String(), `"what":"mig.push"`); n > 20 {
+			t.Errorf("%d push messages for a link cut for good: retrying without end?", n)
+		}
+	})
+
+	for _, tc := range []struct{ fail, at, reason string }{
+		{kernel.PhasePush, "c0", "c1 failed"},
+		{kernel.FailSource, "c1", "c0 failed"},
+	} {
+		t.Run("fail="+tc.fail, func(t *testing.T) {
+			defer leakCheck(t)()
+			r, p, err := postRun(t, tc.fail)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if p.State() != kernel.Dead && p.State() != kernel.Zombie {
+				t.Fatalf("state %v", p.State())
+			}
+			sig := kernel.SIGKILL
+			if tc.fail == kernel.FailSource {
+				sig = kernel.SIGBUS
+			}
+			if p.Status()&0x7f != sig || p.Err() == nil || !strings.Contains(p.Err().Error(), tc.reason) || !strings.Contains(p.Err().Error(), "pages") {
+				t.Fatalf("status %#x, reason %v: want signal %d and a reason naming %q and the pages", p.Status(), p.Err(), sig, tc.reason)
+			}
+			if ph := phases(r); ph["lost"] != 1 || ph["done"] != 0 {
+				t.Fatalf("phases %v: want one lost, no done", ph)
+			}
+			if !regexp.MustCompile(`"c":"` + tc.at + `"[^\n]*"phase":"lost"`).MatchString(r.trace.String()) {
+				t.Errorf("the loss is not reported by %s", tc.at)
+			}
+			if st := r.Kernel(0).MigrationStats(); st.Moved != 1 || st.Lost != 1 {
+				t.Errorf("source stats %+v: want one move, one loss", st)
+			}
+			if strings.Contains(r.out.String(), "checksum") {
+				t.Errorf("the process finished: %q", r.out.String())
+			}
+		})
 	}
 }

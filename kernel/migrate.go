@@ -26,6 +26,39 @@ package kernel
 // a forwarding entry so that lookups by id (wait, kill, parent links) find it
 // wherever it runs.
 //
+// # After the hand-off (post-copy)
+//
+// Once commit is answered the process runs on the destination while some
+// of its pages are still at the source, so the two computers depend on
+// each other until the push ends. What can happen meanwhile:
+//
+//   - A lossy link: a push or a demand fetch that goes unanswered is sent
+//     again (each attempt pays the link in virtual time); nothing is lost.
+//   - A cut link: the push stops and waits, and a process whose slice
+//     touched missing pages blocks after that slice until they arrive. The
+//     wait is a watch on the fabric (net.Fabric.Watch), not a timer: no
+//     event, no host work until the link heals, when the fetch is sent and
+//     the push resumes ("stall" and "heal" events). A link that never
+//     heals leaves the process blocked, which the end of the run reports
+//     as a deadlock like any wait that cannot end.
+//   - The destination fails (goes down; MigrateOptions.FailAt "push"
+//     injects it at the first push's arrival), or refuses pages: the
+//     process ran there and dies with it (SIGKILL). The source stops
+//     pushing and frees its pages, and reports it once: a "lost" event and
+//     MigStats.Lost. Done was already called (with nil) at the hand-off.
+//   - The source fails while pages are still there (FailAt "source"
+//     injects it at the first push's arrival): the process cannot go on
+//     without its memory and is killed with SIGBUS at that instant, with a
+//     reason naming the failed computer and the pages lost; its parent
+//     gets the status as for any killed process.
+//
+// Failures are noticed at the instant the fabric changes (Watch) and also
+// from a push or fetch that fails, so each ends the post-copy exactly
+// once. Demand fetches are accounted at the end of the slice that made
+// them (the guest's instructions after a first touch count before the
+// wait): on a healthy loss-free link as a cost added to the slice, on a
+// lossy or cut one as the blocking request above.
+//
 // # Memory
 //
 // The destination's copy is real: stop-and-copy and pre-copy build it in a
@@ -91,12 +124,21 @@ const (
 	PhaseMem     = "mem"
 	PhaseCommit  = "commit"
 	PhasePush    = "push"
+	// FailSource is a FailAt value: the source computer fails when the
+	// first post-copy push arrives at the destination (after the hand-off).
+	FailSource = "source"
 )
+
+// SIGBUS is the signal of a process whose memory cannot be read back: a
+// post-copy whose source failed with pages still there (Linux's number).
+const SIGBUS = 7
 
 // MigrateOptions tune one migration.
 type MigrateOptions struct {
-	// FailAt makes the destination refuse the named phase (EIO): fault
-	// injection for tests of the atomic hand-off.
+	// FailAt injects a fault, for tests: PhasePrepare, PhaseMem or
+	// PhaseCommit make the destination refuse that phase (EIO), which
+	// aborts; PhasePush makes the destination computer fail (go down)
+	// when the first post-copy push arrives, FailSource the source.
 	FailAt string
 	// Done, if set, is called once from the event loop with the outcome
 	// when the process runs again (here after an abort, there after a
@@ -114,7 +156,11 @@ type MigStats struct {
 	BytesSent               uint64 // state, code and memory bytes sent
 	Fetches, FetchedPages   uint64 // post-copy demand fetches (deterministic)
 	PushedPages             uint64 // post-copy background pages
-	Downtime                vtime.Duration
+	// Lost counts post-copies that ended early because a computer failed
+	// (or the destination refused pages) after the hand-off: the process
+	// was killed and the source's pages freed.
+	Lost     int
+	Downtime vtime.Duration
 	// Forwarded counts socket calls that processes of this computer made
 	// to sockets homed elsewhere (each a request to that computer and,
 	// but for close, a reply: socket_fwd.go), and ForwardedBytes their
@@ -163,6 +209,21 @@ type procMig struct {
 	// when a capture interrupts the wait so that the repeated call takes
 	// its reply (socket_fwd.go).
 	sockCall *sockCall
+
+	// After a post-copy's hand-off (migrate_mem.go): post is the
+	// migration whose pages are arriving, unwatch ends its watch on the
+	// fabric; pushStall and fetchHeld say the push and the process's
+	// fetch wait for a cut link to heal; fetchOut that the process waits
+	// for fetchPages pages; heldDeadline that its system call's deadline
+	// (fetchDeadline) waits for them too.
+	post          *migration
+	unwatch       func()
+	pushStall     bool
+	fetchHeld     bool
+	fetchOut      bool
+	fetchPages    uint64
+	heldDeadline  bool
+	fetchDeadline vtime.Time
 }
 
 type migration struct {
@@ -264,6 +325,7 @@ func (k *Kernel) migrate(p *Process, to int, mode MigrateMode, opt MigrateOption
 	pm.active = m
 	k.migState().stats.Started++
 	dst.registerMigHandlers()
+	k.registerMigHandlers() // the source answers post-copy fetches
 	k.emitMig(m, "start", map[string]any{"flow_phase": "start", "mem": p.th.MemorySize()})
 	if mode != PreCopy {
 		m.freeze()
@@ -479,12 +541,30 @@ func (k *Kernel) registerMigHandlers() {
 	}
 	km.handlers = true
 	h := k.host()
-	for _, ph := range []string{PhasePrepare, PhaseMem, PhaseCommit, PhasePush} {
+	for _, ph := range []string{PhasePrepare, PhaseMem, PhaseCommit, PhasePush, "pagereq"} {
 		h.Handle("mig."+ph, func(from int, msg net.Message, reply func(net.Message, net.Errno)) {
 			mm, ok := msg.Body.(*migMsg)
 			if !ok {
 				reply(net.Message{}, net.Errno(vfs.EINVAL))
 				return
+			}
+			if mm.phase == "pagereq" {
+				// The source's side of a demand fetch: the pages.
+				reply(net.Message{Type: "mig.pages", Size: int(mm.m.p.mig.fetchPages) * paging.PageSize}, 0)
+				return
+			}
+			if mm.phase == PhasePush {
+				switch mm.m.opt.FailAt {
+				case PhasePush:
+					// The destination fails as the pages arrive: it
+					// answers nothing, ever.
+					_ = k.network().Fabric().SetDown(k.cfg.Index, true)
+					return
+				case FailSource:
+					mm.m.pushArrived()
+					_ = k.network().Fabric().SetDown(mm.m.from.cfg.Index, true)
+					return
+				}
 			}
 			if mm.m.opt.FailAt == mm.phase {
 				reply(net.Message{}, net.Errno(vfs.EIO))
@@ -542,7 +622,7 @@ func (m *migration) commit() {
 	b.emitMig(m, "resume", f)
 	m.thaw(b)
 	if pm.pager != nil {
-		m.pushNext()
+		m.postStart()
 	}
 	if m.opt.Done != nil {
 		m.opt.Done(nil)
@@ -728,9 +808,21 @@ func (k *Kernel) migAfterRun(p *Process) vtime.Duration {
 	ss.Fetches += nf
 	ss.FetchedPages += np
 	ss.BytesSent += np * paging.PageSize
-	var l net.LinkParams
+	var l, back net.LinkParams
 	if nw := k.network(); nw != nil {
 		l, _ = nw.Fabric().Link(src.cfg.Index, k.cfg.Index)
+		back, _ = nw.Fabric().Link(k.cfg.Index, src.cfg.Index)
+	}
+	if m := pm.post; m != nil && src != k && (l.Loss > 0 || back.Loss > 0 || !m.reachable()) {
+		// Requests that may be lost or cannot get through now: the process
+		// waits for a real answer. The faults beyond the first each cost
+		// their round trip, as below.
+		cost := vtime.Duration(nf-1) * (2 * l.Latency)
+		if k.tr.Enabled() {
+			k.emit(p.Now(), p.cpu, p.pid, "page_fetch", map[string]any{"fetches": nf, "pages": np, "cost_ns": int64(cost), "wait": true})
+		}
+		m.fetchWait(p, np)
+		return cost
 	}
 	if h := src.host(); h != nil && src != k {
 		_ = h.Post(k.cfg.Index, net.Message{Type: "mig.fetch", Size: int(np * paging.PageSize)})

@@ -126,13 +126,22 @@ func (m *migration) nextRound() {
 	m.sendRound(n)
 }
 
-// migThrottle runs after a preempted slice of p that ran for ran: while a
-// pre-copy of p is throttled, p sits out a pause of ran·t/(100-t) (t the
+// migThrottle runs after a preempted slice of p that ran for ran. A
+// process waiting for a demand fetch (fetchWait) blocks until it is
+// answered. While a pre-copy of p is throttled, p sits out a pause of ran·t/(100-t) (t the
 // throttle in percent) before it is ready again, and migThrottle reports
 // true (the caller then treats the slice's end as a block). Deterministic:
 // the pause is a function of virtual time only.
 func (k *Kernel) migThrottle(p *Process, end vtime.Time, ran vtime.Duration) bool {
 	pm := p.mig
+	if pm != nil && pm.fetchOut && pm.post != nil {
+		// A fetch of pages this slice touched is still out (fetchWait):
+		// the process waits for it like for any event.
+		p.state = Blocked
+		p.waitReady, p.deadline = func() bool { return !pm.fetchOut }, never
+		k.blocked = append(k.blocked, p)
+		return true
+	}
 	if pm == nil || pm.active == nil {
 		return false
 	}
@@ -324,22 +333,185 @@ func (m *migration) startPostCopy(region, from []byte) error {
 	}
 	pm := m.p.mig
 	pm.pager, pm.pagerFrom, pm.cursor, pm.fetches, pm.fetched = pg, m.from, 0, 0, 0
+	pm.post = m
 	p := m.p
 	p.AtExit(func() {
 		// The thread is closed after the exit hooks: stop serving first.
+		// Its memory no longer matters, so nothing more is copied in.
 		if p.mig != nil && p.mig.pager == pg {
-			_ = pg.Close()
-			p.mig.pager = nil
+			m.endPost(false)
 		}
 	})
 	return nil
 }
 
-// pushNext sends the next run of missing pages, if any.
+// postStart begins the push after the hand-off and watches the fabric for
+// the failures that end a post-copy early (see the package's migration
+// notes in migrate.go).
+func (m *migration) postStart() {
+	pm := m.p.mig
+	if f := m.fabric(); f != nil {
+		pm.unwatch = f.Watch(m.linkChanged)
+	}
+	m.pushNext()
+}
+
+// endPost ends the post-copy of m's process: with fill, the pages still
+// missing are copied in first (every page is then here); without, they
+// are dropped (the process is gone or cannot continue). Either way the
+// source holds nothing afterwards.
+func (m *migration) endPost(fill bool) paging.Stats {
+	pm := m.p.mig
+	pg := pm.pager
+	if pg == nil {
+		return paging.Stats{}
+	}
+	if fill {
+		_ = pg.Close()
+	} else {
+		_ = pg.Drop()
+	}
+	st := pg.Stats()
+	pm.pager, pm.post = nil, nil
+	if pm.unwatch != nil {
+		pm.unwatch()
+		pm.unwatch = nil
+	}
+	pm.pushStall, pm.fetchHeld = false, false
+	if pm.fetchOut {
+		// Every page is here now (or the process is about to die): the
+		// fetch it waits for no longer matters.
+		m.fetchDone()
+	}
+	return st
+}
+
+func (m *migration) fabric() *net.Fabric {
+	if nw := m.from.network(); nw != nil {
+		return nw.Fabric()
+	}
+	return nil
+}
+
+// reachable reports whether the source and the destination can exchange
+// messages now (both up, the link not cut either way). Loss does not
+// count: a lost message is retried.
+func (m *migration) reachable() bool {
+	f := m.fabric()
+	if f == nil {
+		return true
+	}
+	a, b := m.from.cfg.Index, m.to.cfg.Index
+	return !f.IsDown(a) && !f.IsDown(b) && !f.IsCut(a, b) && !f.IsCut(b, a)
+}
+
+// postFailed decides what a failed push or fetch means: a computer that
+// is down ends the post-copy (its pages are lost), a cut link makes the
+// transfer wait for the fabric to change (stalled reports that it now
+// waits), a timeout on a link that is up (loss) is retried at once by
+// the caller (retry true), and a refusal from a live destination ends it.
+func (m *migration) postFailed(what string, e net.Errno) (retry bool) {
+	f := m.fabric()
+	switch {
+	case f != nil && f.IsDown(m.from.cfg.Index):
+		m.sourceLost()
+	case f != nil && f.IsDown(m.to.cfg.Index):
+		m.destLost(fmt.Sprintf("%s failed", m.to.cfg.Name))
+	case !m.reachable():
+		m.to.emitMig(m, "stall", map[string]any{"waiting": what, "missing_pages": m.p.mig.pager.Missing()})
+		if what == "push" {
+			m.p.mig.pushStall = true
+		} else {
+			m.p.mig.fetchHeld = true
+		}
+	case e == net.ETIMEDOUT:
+		return true
+	default:
+		m.destLost(fmt.Sprintf("%s refused %s pages: %v", m.to.cfg.Name, what, e))
+	}
+	return false
+}
+
+// linkChanged runs at every change of the fabric while pages are still
+// arriving: a failed computer ends the post-copy at that instant, and a
+// healed link resumes what waited for it.
+func (m *migration) linkChanged() {
+	pm := m.p.mig
+	if pm == nil || pm.pager == nil || pm.post != m {
+		return
+	}
+	f := m.fabric()
+	switch {
+	case f.IsDown(m.from.cfg.Index):
+		m.sourceLost()
+		return
+	case f.IsDown(m.to.cfg.Index):
+		m.destLost(fmt.Sprintf("%s failed", m.to.cfg.Name))
+		return
+	case !m.reachable():
+		return
+	}
+	if pm.pushStall || pm.fetchHeld {
+		m.to.emitMig(m, "heal", map[string]any{"missing_pages": pm.pager.Missing()})
+	}
+	if pm.fetchHeld {
+		pm.fetchHeld = false
+		m.sendFetch()
+	}
+	if pm.pushStall {
+		pm.pushStall = false
+		m.pushNext()
+	}
+}
+
+// destLost ends a post-copy whose destination failed (or refused its
+// pages) after the hand-off: the process ran there, so it dies with it;
+// the source stops pushing and frees its pages. Reported once: a "lost"
+// trace event and MigStats.Lost at the source.
+func (m *migration) destLost(why string) {
+	m.postLost(m.from, SIGKILL, why)
+}
+
+// sourceLost ends a post-copy whose source failed while pages were still
+// there: the process cannot continue without its memory and is killed
+// with SIGBUS, as a process whose page cannot be read back.
+func (m *migration) sourceLost() {
+	m.postLost(m.to, SIGBUS, fmt.Sprintf("%s failed", m.from.cfg.Name))
+}
+
+func (m *migration) postLost(at *Kernel, sig int, why string) {
+	p, pm := m.p, m.p.mig
+	if pm == nil || pm.pager == nil || pm.post != m {
+		return
+	}
+	missing := pm.pager.Missing()
+	m.endPost(false)
+	m.from.migState().stats.Lost++
+	err := fmt.Errorf("post-copy from %s: %s with %d pages of its memory still at %s", m.from.cfg.Name, why, missing, m.from.cfg.Name)
+	at.emitMig(m, "lost", map[string]any{"error": err.Error(), "missing_pages": missing})
+	if p.k != m.to || p.state == Zombie || p.state == Dead {
+		return
+	}
+	if p.state == Running {
+		// Noticed at the end of its slice: it dies before its next one.
+		k := p.k
+		k.loop.At(k.loop.Now(), func() {
+			if p.k == k && p.state != Zombie && p.state != Dead {
+				_ = k.Kill(p.pid, sig, err)
+			}
+		})
+		return
+	}
+	_ = p.k.Kill(p.pid, sig, err)
+}
+
+// pushNext sends the next run of missing pages, if any. A run that is
+// lost is sent again; while the link is cut the push waits for it to heal
+// (no message, no timer: linkChanged resumes it).
 func (m *migration) pushNext() {
 	p := m.p
 	pm := p.mig
-	if pm == nil || pm.pager == nil || p.state == Zombie || p.state == Dead {
+	if pm == nil || pm.pager == nil || pm.post != m || p.state == Zombie || p.state == Dead {
 		return
 	}
 	pg := pm.pager
@@ -360,6 +532,10 @@ func (m *migration) pushNext() {
 		m.finishPostCopy()
 		return
 	}
+	if !m.reachable() {
+		m.postFailed("push", net.ETIMEDOUT)
+		return
+	}
 	size := 0
 	for i := pm.cursor; i < min(pm.cursor+per, pg.Pages()); i++ {
 		if !pg.Present(i) {
@@ -369,8 +545,15 @@ func (m *migration) pushNext() {
 	src := pm.pagerFrom
 	src.migState().stats.BytesSent += uint64(size)
 	_, err := src.host().Call(m.to.cfg.Index, net.Message{Type: "mig." + PhasePush, Body: &migMsg{m, PhasePush}, Size: size},
-		net.CallOpts{Timeout: migTimeout + net.TxTime(size, m.link().Bandwidth), Retries: 1 << 20},
-		func(_ net.Message, e net.Errno) { m.pushNext() })
+		net.CallOpts{Timeout: migTimeout + net.TxTime(size, m.link().Bandwidth), Retries: migRetries},
+		func(_ net.Message, e net.Errno) {
+			if pm.pager != pg || pm.post != m {
+				return // ended meanwhile
+			}
+			if e == 0 || m.postFailed("push", e) {
+				m.pushNext()
+			}
+		})
 	if err != nil {
 		m.finishPostCopy()
 	}
@@ -380,7 +563,7 @@ func (m *migration) pushNext() {
 // message's arrival instant).
 func (m *migration) pushArrived() {
 	pm := m.p.mig
-	if pm == nil || pm.pager == nil {
+	if pm == nil || pm.pager == nil || pm.post != m {
 		return
 	}
 	n, err := pm.pager.Push(pm.cursor*paging.PageSize, paging.PushSize)
@@ -393,14 +576,79 @@ func (m *migration) pushArrived() {
 // finishPostCopy ends post-copy: every page is here, the source holds
 // nothing.
 func (m *migration) finishPostCopy() {
-	pm := m.p.mig
-	if pm.pager == nil {
+	if m.p.mig.pager == nil {
 		return
 	}
-	st := pm.pager.Stats()
-	_ = pm.pager.Close()
-	pm.pager = nil
+	st := m.endPost(true)
 	m.to.emitMig(m, "done", map[string]any{"fetches": st.Fetches, "fetched_pages": st.FetchedPages, "pushed_pages": st.PushedPages})
+}
+
+// fetchWait makes the process, whose last slice touched np missing pages
+// while its source cannot be reached as usual (the link is cut or lossy),
+// wait for them: a request to the source, answered with the pages,
+// retried on loss and held while the link is cut. The wait is in virtual
+// time: the process is blocked after the slice (migThrottle for a
+// preempted one; a process that blocked in a system call has its wake-up
+// held until the pages are here) and no host work is done meanwhile.
+func (m *migration) fetchWait(p *Process, np uint64) {
+	pm := p.mig
+	pm.fetchPages += np
+	if pm.fetchOut {
+		return // the answer to the fetch out covers these too
+	}
+	pm.fetchOut = true
+	if ready := p.waitReady; ready != nil {
+		p.waitReady = func() bool { return !pm.fetchOut && ready() }
+		if p.deadline != never {
+			pm.fetchDeadline, pm.heldDeadline = p.deadline, true
+			p.deadline = never
+		}
+	}
+	if !m.reachable() {
+		m.postFailed("fetch", net.ETIMEDOUT)
+		return
+	}
+	m.sendFetch()
+}
+
+// sendFetch sends the fetch the process waits for.
+func (m *migration) sendFetch() {
+	pm := m.p.mig
+	pg := pm.pager
+	size := int(pm.fetchPages) * paging.PageSize
+	l := m.to.linkTo(m.from.cfg.Index)
+	_, err := m.to.host().Call(m.from.cfg.Index, net.Message{Type: "mig.pagereq", Body: &migMsg{m, "pagereq"}, Size: 16 + 8*int(pm.fetchPages)},
+		net.CallOpts{Timeout: migTimeout + net.TxTime(size, l.Bandwidth), Retries: migRetries},
+		func(_ net.Message, e net.Errno) {
+			if pm.pager != pg || pm.post != m || !pm.fetchOut {
+				return
+			}
+			if e == 0 {
+				m.fetchDone()
+				return
+			}
+			if m.postFailed("fetch", e) {
+				m.sendFetch()
+			}
+		})
+	if err != nil {
+		m.sourceLost()
+	}
+}
+
+// fetchDone: the pages the process waited for are here; it may run.
+func (m *migration) fetchDone() {
+	p, pm := m.p, m.p.mig
+	k := p.k
+	pm.fetchOut, pm.fetchPages = false, 0
+	if pm.heldDeadline {
+		pm.heldDeadline = false
+		if p.state == Blocked && p.deadline == never {
+			p.deadline = pm.fetchDeadline
+			p.timer = k.loop.At(max(p.deadline, k.loop.Now()), func() { k.timeout(p) })
+		}
+	}
+	k.Notify(k.loop.Now())
 }
 
 // migBeforeRun runs just before each slice: the first slice of a process

@@ -93,6 +93,8 @@ type Fabric struct {
 	recv   []func(*Packet)
 	nextID uint64
 	stats  []NodeStats
+	// watch are Watch's callbacks, in registration order.
+	watch []*watcher
 }
 
 // NewFabric builds the fabric for n computers from cfg and schedules
@@ -255,6 +257,7 @@ func (f *Fabric) setCut(a, b int, cut bool) error {
 		f.tr.Emit(trace.Event{T: f.loop.Now(), CPU: -1, Kind: kind,
 			Fields: map[string]any{"a": f.names[a], "b": f.names[b]}})
 	}
+	f.changed()
 	return nil
 }
 
@@ -318,7 +321,35 @@ func (f *Fabric) SetDown(node int, down bool) error {
 		}
 		f.tr.Emit(trace.Event{T: f.loop.Now(), Computer: f.names[node], CPU: -1, Kind: kind})
 	}
+	f.changed()
 	return nil
+}
+
+// Watch calls fn after every change of a link's cut state or of a
+// computer's up/down state (not of link parameters), from the event loop
+// at the change's virtual time, so that a waiter for a link to heal needs
+// no polling. Callbacks run in the order they were registered; one that
+// changes the fabric itself makes every callback run again at once, nested.
+// The returned function removes fn. Cost: one call per watcher per change.
+func (f *Fabric) Watch(fn func()) (stop func()) {
+	w := &watcher{fn: fn}
+	f.watch = append(f.watch, w)
+	return func() { w.fn = nil }
+}
+
+type watcher struct{ fn func() }
+
+func (f *Fabric) changed() {
+	for i := 0; i < len(f.watch); i++ {
+		if fn := f.watch[i].fn; fn != nil {
+			fn()
+		}
+	}
+	// Drop removed watchers from the end, so that short-lived ones do not
+	// grow the list for good.
+	for len(f.watch) > 0 && f.watch[len(f.watch)-1].fn == nil {
+		f.watch = f.watch[:len(f.watch)-1]
+	}
 }
 
 // IsDown reports whether a computer is failed.
