@@ -32,6 +32,7 @@ import (
 	"dosemu/emulator"
 	"dosemu/emulator/trace"
 	"dosemu/kernel"
+	"dosemu/net"
 )
 
 // Case is one golden run.
@@ -50,6 +51,9 @@ type Case struct {
 	// ChaosMode.
 	Chaos     int
 	ChaosMode kernel.MigrateMode
+	// Faults is a network fault plan (cut and healed links, failed
+	// computers, changed link parameters) applied during the run.
+	Faults []net.Step
 }
 
 // Result is what a run produced.
@@ -134,6 +138,15 @@ func run(c Case) (Result, error) {
 		}
 	}
 	cl.ChaosMigrate(c.Chaos, c.ChaosMode)
+	if len(c.Faults) > 0 {
+		nw := cl.Network()
+		if nw == nil {
+			return Result{}, fmt.Errorf("a fault plan needs the cluster's network")
+		}
+		if err := nw.Fabric().Schedule(c.Faults); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := cl.Run(context.Background()); err != nil {
 		return Result{}, err
 	}

@@ -8,14 +8,17 @@ import (
 
 	"dosemu/emulator/paging"
 	"dosemu/kernel"
+	"dosemu/net"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden traces in testdata/golden")
 
 var stream = filepath.Join("..", "guests", "bench", "stream.wasm")
 
-// The golden migration traces: one per strategy, a tour A→B→C→A, and a
-// destination failure mid-migration.
+// The golden migration traces: one per strategy, a tour A→B→C→A, a
+// destination failure mid-migration, and a post-copy whose link is cut
+// during the push (the push stalls, the process waits for a page) and
+// heals (both resume).
 var cases = []struct {
 	file string
 	c    Case
@@ -26,6 +29,8 @@ var cases = []struct {
 	{"tour", Case{Migrations: []string{"at=3ms pid=c0:2 to=c1 mode=stopcopy",
 		"at=40ms pid=c0:2 to=c2 mode=postcopy", "at=90ms pid=c0:2 to=c0 mode=stopcopy"}}},
 	{"failure", Case{Migrations: []string{"at=3ms pid=c0:2 to=c1 mode=stopcopy fail=mem"}}},
+	{"postcopy-partition", Case{Migrations: []string{"at=3ms pid=c0:2 to=c1 mode=postcopy"},
+		Faults: []net.Step{{At: 5_000_000, Cut: [][2]int{{0, 1}}}, {At: 100_000_000, Heal: [][2]int{{0, 1}}}}}},
 }
 
 func TestGoldenMigrationTraces(t *testing.T) {
