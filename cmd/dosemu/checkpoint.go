@@ -6,7 +6,8 @@ package main
 //	dosemu checkpoint --at 50ms -o FILE prog.wasm args...   (the same)
 //	dosemu restore FILE
 //
-// The first runs the program until its first preemption at or after 50ms
+// The first runs the program until its first preemption (or a blocking
+// call it is waiting in) at or after 50ms
 // of virtual time, writes it to FILE (kernel.Checkpoint's format: the
 // program itself, its kernel state and its captured execution) and stops
 // it; its output up to there is printed as usual. restore continues it in
@@ -31,8 +32,9 @@ import (
 
 const checkpointUsage = `usage: dosemu checkpoint --at D -o FILE [run flags] PROG.wasm [ARGS...]
 
-Runs the program like dosemu run until its first preemption at or after
-virtual time D, writes it to FILE, and stops it. dosemu restore FILE
+Runs the program like dosemu run until its first preemption, or a
+blocking call it waits in, at or after virtual time D, writes it to FILE,
+and stops it (a call is repeated on restore with its original deadline). dosemu restore FILE
 continues it. Same as dosemu run --checkpoint-at D --checkpoint-to FILE.
 `
 

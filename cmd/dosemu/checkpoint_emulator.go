@@ -9,7 +9,8 @@ import (
 )
 
 // CheckpointAt implements checkpointer: process gid is checkpointed at its
-// first preemption at or after at.
+// first preemption at or after at, or inside the blocking call it waits
+// in at that instant.
 func (e *emuCluster) CheckpointAt(gid string, at time.Duration, done func(*kernel.Checkpoint, error)) error {
 	g, err := kernel.ParseGID(gid)
 	if err != nil {

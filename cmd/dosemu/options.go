@@ -294,7 +294,9 @@ flags:
                     postcopy (default postcopy)
   --migrate PLAN    a scripted migration, e.g. 'at=50ms pid=c0:3 to=c2
                     mode=postcopy' (repeatable; fail=prepare|mem|commit
-                    injects a failure of the destination at that phase)
+                    injects a failure of the destination at that phase,
+                    fail=push|source one of the destination or the source
+                    after a post-copy hand-off)
   --mount C:/PATH=HOSTDIR   mount a host directory on computer C (watched)
   --mount C:/PATH=S:/PATH   mount computer S's PATH on computer C
                     (repeatable; every computer also sees /net/<computer>/
@@ -320,8 +322,8 @@ flags:
                     Nth preemption (needs --computers 2 or more)
   --computers N     computers in the cluster; the program starts on c0
                     (default 1)
-  --checkpoint-at D stop the program at its first preemption at or after
-                    virtual time D ...
+  --checkpoint-at D stop the program at its first preemption or blocking
+                    call at or after virtual time D ...
   --checkpoint-to FILE  ... and write it to FILE; dosemu restore FILE
                     resumes it
 `
