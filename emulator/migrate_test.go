@@ -29,15 +29,7 @@ func migRun(t *testing.T, plans ...string) (*rig, GID) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range plans {
-		m, err := ParseMigratePlan(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.PlanMigration(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.plan(t, plans...)
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -302,15 +294,7 @@ func TestMigrateSleeperKeepsDeadline(t *testing.T) {
 		if _, err := r.Spawn(0, "alice", []string{"alice", "1"}, nil); err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range plans {
-			m, err := ParseMigratePlan(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.PlanMigration(m); err != nil {
-				t.Fatal(err)
-			}
-		}
+		r.plan(t, plans...)
 		r.run(t)
 		m := alice.FindStringSubmatch(outMark.ReplaceAllString(r.out.String(), ""))
 		if m == nil {
@@ -365,15 +349,7 @@ func sockRun(t *testing.T, latency vtime.Duration, args []string, plans []string
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range plans {
-		m, err := ParseMigratePlan(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.PlanMigration(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.plan(t, plans...)
 	if err := r.Network().Fabric().Schedule(steps); err != nil {
 		t.Fatal(err)
 	}
@@ -715,5 +691,19 @@ func TestPostCopyAfterHandOff(t *testing.T) {
 				t.Errorf("the process finished: %q", r.out.String())
 			}
 		})
+	}
+}
+
+// plan schedules migrations given in ParseMigratePlan's syntax.
+func (r *rig) plan(t testing.TB, plans ...string) {
+	t.Helper()
+	for _, s := range plans {
+		m, err := ParseMigratePlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.PlanMigration(m); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
