@@ -19,6 +19,10 @@ const (
 	reservedNames = "__dosemu_"
 )
 
+// addedGlobals counts the globals the rewrite appends: the budget, the
+// state and the rewind's target site.
+const addedGlobals = 3
+
 // The continuation state, in the exported global __dosemu_state.
 const (
 	stateNormal    = 0
@@ -126,7 +130,18 @@ type modInfo struct {
 	imp      [numImps]uint32
 	fuelG    uint32
 	stateG   uint32
-	finishF  uint32 // the added function that ends a rewind
+	// siteG carries the site a rewinding frame is headed for from its
+	// restore to the dispatches that lead there. A global, not a local:
+	// a local read by every dispatch would be live through the whole
+	// function, loops and calls included, while a global costs the
+	// normal path nothing.
+	siteG uint32
+	// entryTest says a defined function tests the budget on entry and
+	// suspends there when it is spent (it makes a call, so its entry
+	// header yields). A loop every iteration of which calls such a
+	// function need not test the budget itself (see loopNeedsNoTest).
+	entryTest []bool
+	finishF   uint32 // the added function that ends a rewind
 	// typesFrozen is set while functions are rewritten in parallel:
 	// typeIndex may then only find types, not add them (the first one
 	// missing is recorded in missingType and the rewrite fails).
@@ -279,13 +294,22 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 	// Which functions may suspend: any with a loop or a call. The others
 	// are leaves that run a bounded number of instructions.
 	mi.instr = make([]bool, len(mi.funcTypes))
+	mi.entryTest = make([]bool, len(mi.funcTypes))
 	for i := uint32(0); i < mi.nImp; i++ {
 		mi.instr[i] = true
 	}
 	for i := range m.Funcs {
+		f := int(mi.nImp) + i
 		for _, in := range m.Funcs[i].Body {
-			if in.Op == wasm.OpLoop || in.Op == wasm.OpCall || in.Op == wasm.OpCallIndirect {
-				mi.instr[int(mi.nImp)+i] = true
+			switch in.Op {
+			case wasm.OpCall, wasm.OpCallIndirect:
+				mi.instr[f], mi.entryTest[f] = true, true
+			case wasm.OpLoop:
+				mi.instr[f] = true
+			default:
+				continue
+			}
+			if mi.entryTest[f] {
 				break
 			}
 		}
@@ -333,6 +357,7 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 
 	mi.fuelG = nImpGlob + uint32(len(m.Globals))
 	mi.stateG = mi.fuelG + 1
+	mi.siteG = mi.fuelG + 2
 
 	rw := &Rewrite{Frames: map[uint32]FrameLayout{}}
 	// One function, after all the module's own, ends every rewind.
@@ -370,11 +395,12 @@ func Instrument(m *wasm.Module) (*Rewrite, error) {
 	m.Funcs = append(newFuncs, mi.finishBody())
 	m.Globals = append(m.Globals,
 		wasm.Global{Type: wasm.GlobalType{Type: wasm.I64, Mutable: true}, Init: []wasm.Instr{{Op: wasm.OpI64Const}, {Op: wasm.OpEnd}}},
+		wasm.Global{Type: wasm.GlobalType{Type: wasm.I32, Mutable: true}, Init: []wasm.Instr{{Op: wasm.OpI32Const}, {Op: wasm.OpEnd}}},
 		wasm.Global{Type: wasm.GlobalType{Type: wasm.I32, Mutable: true}, Init: []wasm.Instr{{Op: wasm.OpI32Const}, {Op: wasm.OpEnd}}})
 	m.Exports = append(m.Exports,
 		wasm.Export{Name: exportFuel, Kind: wasm.ExternGlobal, Index: mi.fuelG},
 		wasm.Export{Name: exportState, Kind: wasm.ExternGlobal, Index: mi.stateG})
-	for i, g := range m.Globals[:len(m.Globals)-2] {
+	for i, g := range m.Globals[:len(m.Globals)-addedGlobals] {
 		if !g.Type.Mutable {
 			continue
 		}

@@ -30,6 +30,7 @@ type blk struct {
 	hasElse  bool
 	loopSite int // loops: the site number of the header's fuel check
 	lo, hi   int // sites covered (inclusive); hi < lo when none
+	thenHi   int // the last site of the then arm (ifs); < lo when none
 	hasCalls bool
 	charge   int // loops: instructions of the body outside nested loops
 }
@@ -77,6 +78,7 @@ type funcRewriter struct {
 	siteL   uint32
 	fuelL   uint32
 	depth   int
+	loops   int // loops open around the code being emitted
 	labels  []int
 	hasCall bool
 	sc      *rewriteScratch // buffers shared by the module's functions
@@ -122,6 +124,7 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 			if b.then, err = r.parseSeq(pos, bodyCharge, isDead); err != nil {
 				return nil, err
 			}
+			b.thenHi = r.next - 1
 			if *pos < len(r.body) && r.body[*pos].Op == wasm.OpElse {
 				if err := r.st.step(&r.body[*pos]); err != nil {
 					return nil, r.errf(*pos, "%v", err)
@@ -239,35 +242,85 @@ func (r *funcRewriter) free(ls []uint32) {
 	}
 }
 
-// spillItem cuts the operand stack before a site item into locals. The
-// arguments of a direct call of an instrumented function go to locals that
-// are not saved: a rewind passes whatever they hold, and the callee's own
-// restore overwrites its parameters.
-func (r *funcRewriter) spillItem(e *elem) []uint32 {
-	if e.blk != nil || e.imp || e.ind {
-		return r.spill(e.stack)
-	}
-	in := &r.body[e.i]
-	if in.Op != wasm.OpCall || int(in.Index) >= len(r.mi.funcTypes) {
-		return r.spill(e.stack)
-	}
-	nargs := len(r.mi.m.Types[r.mi.funcTypes[in.Index]].Params)
-	if nargs > len(e.stack) {
-		return r.spill(e.stack)
-	}
-	ls := make([]uint32, len(e.stack))
-	for k, t := range e.stack {
-		if k >= len(e.stack)-nargs {
-			ls[k] = r.allocFrom(r.unsaved, t, true)
-		} else {
-			ls[k] = r.alloc(t)
+// unsavedInputs is how many of the values on top of the operand stack
+// before item e a frame need not save, because a rewind that lands at e
+// does not need them: the arguments of a direct call of an instrumented
+// function (the callee's own restore overwrites its parameters), and the
+// parameters and condition of a block or if (the block's own rewind
+// dispatch branches past every use of its parameters, and the condition
+// follows from the target site, see landing). A loop's parameters are
+// saved: its own fuel-check site resumes at the loop's start with them.
+func (r *funcRewriter) unsavedInputs(e *elem, rebuildCond bool) int {
+	n := 0
+	switch {
+	case e.blk != nil && e.blk.op == wasm.OpLoop:
+	case e.blk != nil:
+		n = len(e.blk.params)
+		if e.blk.op == wasm.OpIf && rebuildCond {
+			n++
+		} else if e.blk.op == wasm.OpIf {
+			// The condition is saved; the parameters below it are not.
+			return 0
+		}
+	case e.imp || e.ind:
+	default:
+		in := &r.body[e.i]
+		if in.Op == wasm.OpCall && int(in.Index) < len(r.mi.funcTypes) {
+			n = len(r.mi.m.Types[r.mi.funcTypes[in.Index]].Params)
 		}
 	}
+	if n > len(e.stack) {
+		return 0
+	}
+	return n
+}
+
+// spillItem cuts the operand stack before a site item into locals and
+// records, in the item's landing record, the values its unsaved inputs
+// must hold when a rewind lands there (zero, or the condition of an if).
+func (r *funcRewriter) spillItem(e *elem, land int, rebuildCond bool) []uint32 {
+	nu := r.unsavedInputs(e, rebuildCond)
+	if nu == 0 {
+		return r.spill(e.stack)
+	}
+	ls := r.sc.spillList(len(e.stack))
+	first := len(e.stack) - nu
+	start := len(r.sc.landVals)
+	for k, t := range e.stack {
+		if k < first {
+			ls[k] = r.alloc(t)
+			continue
+		}
+		ls[k] = r.allocFrom(r.unsaved, t, true)
+		v := landVal{l: ls[k]}
+		if k == len(e.stack)-1 && e.blk != nil && e.blk.op == wasm.OpIf {
+			b := e.blk
+			v.cond, v.lo, v.n, v.all = true, b.lo, max(b.thenHi-b.lo+1, 0), b.thenHi == b.hi
+		}
+		r.sc.landVals = append(r.sc.landVals, v)
+	}
+	r.sc.lands[land] = landSpan{start, len(r.sc.landVals)}
 	for k := len(ls) - 1; k >= 0; k-- {
 		r.emitI(wasm.OpLocalSet, ls[k])
 	}
 	return ls
 }
+
+// landVal is a value an unsaved local must hold when a rewind lands at an
+// item: zero, or (cond) whether the target site is one of the n sites
+// from lo on, the then arm of an if (all: the if's every site is there).
+// Unsaved locals hold garbage on a rewind otherwise, which is harmless
+// but not free: a local read at a landing and not set on the dispatch
+// path stays live around loops and across calls, and the dispatch setting
+// it keeps the normal path's copy of it short-lived.
+type landVal struct {
+	l         uint32
+	cond, all bool
+	lo, n     int
+}
+
+// landSpan locates one item's landing values in rewriteScratch.landVals.
+type landSpan struct{ start, end int }
 
 // crossingLocals marks the locals of a body (parameters and declared) that
 // may carry a value across a control point: those read at least once
@@ -340,12 +393,18 @@ func (r *funcRewriter) copyInstr(in wasm.Instr) {
 
 func (r *funcRewriter) openOriginal(e *elem) {
 	in := r.body[e.i]
+	if in.Op == wasm.OpLoop {
+		r.loops++
+	}
 	r.out = append(r.out, wasm.Instr{Op: in.Op, Block: in.Block})
 	r.labels = append(r.labels, r.depth)
 	r.depth++
 }
 
-func (r *funcRewriter) closeOriginal() {
+func (r *funcRewriter) closeOriginal(e *elem) {
+	if e.blk.op == wasm.OpLoop {
+		r.loops--
+	}
 	r.labels = r.labels[:len(r.labels)-1]
 	r.emitEnd()
 }
@@ -364,7 +423,7 @@ func (r *funcRewriter) emitPlain(seq []elem) {
 			r.emit(wasm.OpElse)
 			r.emitPlain(e.blk.els)
 		}
-		r.closeOriginal()
+		r.closeOriginal(e)
 	}
 }
 
@@ -377,8 +436,9 @@ const (
 )
 
 // target is one entry of a rewind dispatch: sites lo..hi are reached by a
-// branch to the absolute label abs.
-type target struct{ lo, hi, abs int }
+// branch to the absolute label abs, where the landing record land
+// (rewriteScratch.lands) says what the dispatch sets before branching.
+type target struct{ lo, hi, abs, land int }
 
 // header is what a sequence must do before its first instruction: for a
 // function body or loop body, charge fuel and test it (the rewind path
@@ -395,6 +455,8 @@ type header struct {
 	hasCalls bool
 	restore  bool
 	targets  []target
+	// noTest: a loop header that only charges (see loopNeedsNoTest).
+	noTest bool
 }
 
 // descendable reports whether a sequence's first element can take over
@@ -429,6 +491,16 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 		r.emitPlain(seq)
 		return
 	}
+	// A dispatch rebuilds the condition of an if item from the target
+	// site (so the frame need not keep it live to save it) when the
+	// sequence has one such item: with more, every dispatch leading to
+	// them would test a range per item, more code than saving it.
+	ifItems := 0
+	for _, k := range items {
+		if b := seq[k].blk; b != nil && b.op == wasm.OpIf {
+			ifItems++
+		}
+	}
 	desc := len(items) > 0 && items[0] == 0 && descendable(&seq[0])
 	first := 1
 	if desc {
@@ -441,15 +513,21 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 		r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
 	}
 	targets := make([]target, 0, len(items)+len(h.targets))
+	land0 := len(r.sc.lands) // item j's landing record is land0+j-1
+	for j := 1; j <= len(items); j++ {
+		r.sc.lands = append(r.sc.lands, landSpan{})
+	}
 	for j := first; j <= len(items); j++ {
 		e := &seq[items[j-1]]
-		targets = append(targets, target{e.lo(), e.hi(), bAbs[j]})
+		targets = append(targets, target{e.lo(), e.hi(), bAbs[j], land0 + j - 1})
 	}
 	targets = append(targets, h.targets...)
 	k0 := 0
 	if desc {
 		r.emitDescend(&seq[0], h, targets)
 		k0 = 1
+	} else if h.noTest {
+		r.emitCharge(h.charge)
 	} else {
 		r.emitHeader(h, targets)
 		r.reload(ps)
@@ -468,12 +546,12 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 					r.emit(wasm.OpElse)
 					r.emitPlain(e.blk.els)
 				}
-				r.closeOriginal()
+				r.closeOriginal(e)
 			}
 			continue
 		}
 		j++
-		sp := r.spillItem(e)
+		sp := r.spillItem(e, land0+j-1, ifItems == 1)
 		r.emitEnd() // $B_j: the dispatch lands here
 		r.reload(sp)
 		r.emitItem(e)
@@ -491,16 +569,72 @@ func (r *funcRewriter) emitDescend(e *elem, h header, targets []target) {
 			r.emitCharge(h.charge)
 		}
 		r.openOriginal(e)
+		// A loop that takes over a block's header may drop its test only
+		// if that header has nothing else to do (no dispatch, no restore).
+		noTest := h.kind == kindBlock && !h.restore && len(targets) == 0 && r.loopNeedsNoTest(b)
 		r.emitSeq(b.then, header{kind: kindLoop, ownSite: b.loopSite, charge: b.charge,
-			hasCalls: b.hasCalls, restore: h.restore, targets: targets})
-		r.closeOriginal()
+			hasCalls: b.hasCalls, restore: h.restore, targets: targets, noTest: noTest})
+		r.closeOriginal(e)
 		return
 	}
 	h.params = nil
 	h.targets = targets
 	r.openOriginal(e)
 	r.emitSeq(b.then, h)
-	r.closeOriginal()
+	r.closeOriginal(e)
+}
+
+// loopNeedsNoTest reports whether a loop can do with a header that only
+// charges its iteration: no budget test and no rewind dispatch. That holds
+// when the loop's one site is a direct call of a function that tests the
+// budget on entry (and suspends there when it is spent), and everything
+// before the call in the body only computes values from locals and
+// constants. Then every iteration reaches the callee's test, which bounds
+// the loop as the header's would; and a rewind can run the body from its
+// top, because the code before the call writes nothing, cannot trap, and
+// recomputes exactly what it computed before the unwind (the locals it
+// reads were restored as they were at the call; the call's arguments
+// would not matter anyway, the callee restores its parameters). On fib,
+// the header's test and dispatch cost about a tenth of the run time.
+func (r *funcRewriter) loopNeedsNoTest(b *blk) bool {
+	if len(b.params) != 0 {
+		return false
+	}
+	call := -1
+	for k := range b.then {
+		e := &b.then[k]
+		if e.isItem() {
+			if call >= 0 || e.blk != nil || e.imp || e.ind {
+				return false
+			}
+			call = k
+			continue
+		}
+		if call < 0 && (e.blk != nil || !pureOp(r.body[e.i].Op)) {
+			return false
+		}
+	}
+	if call < 0 {
+		return false
+	}
+	in := &r.body[b.then[call].i]
+	return in.Op == wasm.OpCall && in.Index >= r.mi.nImp && int(in.Index) < len(r.mi.entryTest) && r.mi.entryTest[in.Index]
+}
+
+// pureOp reports whether an instruction only computes a value from its
+// operands and locals: it writes nothing, cannot trap and reads no state
+// that a call could change (memory, globals, tables).
+func pureOp(op wasm.Opcode) bool {
+	switch {
+	case op == wasm.OpNop, op == wasm.OpDrop, op == wasm.OpSelect, op == wasm.OpLocalGet:
+		return true
+	case op >= wasm.OpI32DivS && op <= wasm.OpI32RemU, op >= wasm.OpI64DivS && op <= wasm.OpI64RemU:
+		return false // division by zero and overflow trap
+	case op >= wasm.OpI32TruncF32S && op <= wasm.OpI32TruncF64U, op >= wasm.OpI64TruncF32S && op <= wasm.OpI64TruncF64U:
+		return false // out-of-range conversions trap
+	}
+	// The constants and the numeric instructions, 0x41 to 0xC4.
+	return op >= wasm.OpI32Const && op <= wasm.OpI64Extend32S
 }
 
 // emitCharge subtracts a static charge from the budget without testing it
@@ -522,11 +656,25 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 		r.emit(wasm.OpUnreachable)
 		return
 	}
+	// The landing values are known once every item is spilled: leave a
+	// placeholder naming the targets' landing records.
+	start := len(r.sc.hdrLands)
+	for _, t := range targets {
+		r.sc.hdrLands = append(r.sc.hdrLands, t.land)
+	}
+	// Zeroing only pays inside a loop: there a local read at a landing and
+	// not set by the dispatch would carry its value around the loop. Out
+	// of loops it costs code and buys little.
+	zeros := uint32(0)
+	if r.loops > 0 {
+		zeros = 1
+	}
+	r.out = append(r.out, wasm.Instr{Op: opLandPlaceholder, Index: uint32(start), Index2: zeros, Value: uint64(len(targets))})
 	lo := targets[0].lo
 	hi := targets[len(targets)-1].hi
 	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
 	bad := r.depth - 1
-	r.emitI(wasm.OpLocalGet, r.siteL)
+	r.emitI(wasm.OpGlobalGet, r.mi.siteG)
 	if lo != 0 {
 		r.emitConst32(int32(lo))
 		r.emit(wasm.OpI32Sub)
@@ -594,7 +742,7 @@ func (r *funcRewriter) emitHeader(h header, targets []target) {
 	if h.restore {
 		r.emitRestore()
 	}
-	r.emitI(wasm.OpLocalGet, r.siteL)
+	r.emitI(wasm.OpGlobalGet, r.mi.siteG)
 	r.emitConst32(int32(h.ownSite))
 	r.emit(wasm.OpI32Ne)
 	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
@@ -657,7 +805,8 @@ func (r *funcRewriter) emitItem(e *elem) {
 	r.openOriginal(e)
 	switch b.op {
 	case wasm.OpLoop:
-		r.emitSeq(b.then, header{kind: kindLoop, params: b.params, ownSite: b.loopSite, charge: b.charge, hasCalls: b.hasCalls})
+		r.emitSeq(b.then, header{kind: kindLoop, params: b.params, ownSite: b.loopSite, charge: b.charge,
+			hasCalls: b.hasCalls, noTest: r.loopNeedsNoTest(b)})
 	default:
 		r.emitSeq(b.then, header{kind: kindBlock, params: b.params})
 		if b.hasElse {
@@ -665,7 +814,7 @@ func (r *funcRewriter) emitItem(e *elem) {
 			r.emitSeq(b.els, header{kind: kindBlock, params: b.params})
 		}
 	}
-	r.closeOriginal()
+	r.closeOriginal(e)
 }
 
 // savedLocals lists the locals a frame saves: all but the two bookkeeping
@@ -692,13 +841,85 @@ func (r *funcRewriter) savedLocals() []uint32 {
 func (r *funcRewriter) emitRestore() {
 	r.emitConst32(int32(r.fidx))
 	r.emitI(wasm.OpCall, r.mi.imp[impLoadFrame])
-	r.emitI(wasm.OpLocalSet, r.siteL)
+	r.emitI(wasm.OpGlobalSet, r.mi.siteG)
 	r.out = append(r.out, wasm.Instr{Op: opRestorePlaceholder})
 }
 
-// opRestorePlaceholder marks where the local loads go; it is not a real
-// opcode and never reaches the encoder.
-const opRestorePlaceholder wasm.Opcode = 0xFFFFFFFF
+// opRestorePlaceholder marks where the local loads go, opLandPlaceholder
+// where a dispatch sets its targets' landing values (Index and Value: the
+// span of rewriteScratch.hdrLands listing their records). Neither is a
+// real opcode; neither reaches the encoder.
+const (
+	opRestorePlaceholder wasm.Opcode = 0xFFFFFFFF
+	opLandPlaceholder    wasm.Opcode = 0xFFFFFFFE
+)
+
+// landingCode appends the code a dispatch runs before branching: each
+// unsaved local read at one of its landings gets its landing value. A
+// local shared by several landings (the pools reuse locals) gets the OR of
+// their conditions, each true only for a site in its own item, so it is
+// right at whichever landing the site leads to; at the others its value
+// does not matter.
+func (r *funcRewriter) landingCode(dst []wasm.Instr, recs []int, zeros bool) []wasm.Instr {
+	sc := r.sc
+	sc.landLocals = sc.landLocals[:0]
+	for _, rec := range recs {
+		sp := sc.lands[rec]
+		for _, v := range sc.landVals[sp.start:sp.end] {
+			seen := false
+			for _, l := range sc.landLocals {
+				seen = seen || l == v.l
+			}
+			if !seen {
+				sc.landLocals = append(sc.landLocals, v.l)
+			}
+		}
+	}
+	for _, l := range sc.landLocals {
+		terms, single := 0, landVal{}
+		for _, rec := range recs {
+			sp := sc.lands[rec]
+			for _, v := range sc.landVals[sp.start:sp.end] {
+				if v.l != l || !v.cond || v.n == 0 {
+					continue
+				}
+				if terms == 0 {
+					single = v
+				}
+				terms++
+			}
+		}
+		switch {
+		case terms == 0 && !zeros:
+			continue
+		case terms == 0:
+			dst = append(dst, zeroOf(r.locals[l]))
+		case terms == 1 && single.all:
+			dst = append(dst, wasm.Instr{Op: wasm.OpI32Const, Value: 1})
+		default:
+			k := 0
+			for _, rec := range recs {
+				sp := sc.lands[rec]
+				for _, v := range sc.landVals[sp.start:sp.end] {
+					if v.l != l || !v.cond || v.n == 0 {
+						continue
+					}
+					dst = append(dst, wasm.Instr{Op: wasm.OpGlobalGet, Index: r.mi.siteG})
+					if v.lo != 0 {
+						dst = append(dst, wasm.Instr{Op: wasm.OpI32Const, Value: uint64(v.lo)}, wasm.Instr{Op: wasm.OpI32Sub})
+					}
+					dst = append(dst, wasm.Instr{Op: wasm.OpI32Const, Value: uint64(v.n)}, wasm.Instr{Op: wasm.OpI32LtU})
+					if k > 0 {
+						dst = append(dst, wasm.Instr{Op: wasm.OpI32Or})
+					}
+					k++
+				}
+			}
+		}
+		dst = append(dst, wasm.Instr{Op: wasm.OpLocalSet, Index: l})
+	}
+	return dst
+}
 
 func (r *funcRewriter) loadLocal(dst []wasm.Instr, l uint32) []wasm.Instr {
 	t := r.locals[l]
@@ -788,17 +1009,32 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	}
 	r.sc.restore = restore
 	r.sc.out = r.out
+	// Landing code, one piece per dispatch, goes into one buffer first so
+	// that the body is allocated once at its final size.
+	land := r.sc.landCode[:0]
 	n := len(r.out)
 	for k := range r.out {
-		if r.out[k].Op == opRestorePlaceholder {
+		switch r.out[k].Op {
+		case opRestorePlaceholder:
 			n += len(restore) - 1
+		case opLandPlaceholder:
+			at := len(land)
+			in := &r.out[k]
+			land = r.landingCode(land, r.sc.hdrLands[in.Index:uint64(in.Index)+in.Value], in.Index2 != 0)
+			n += len(land) - at - 1
+			in.Index, in.Value = uint32(at), uint64(len(land)) // now its span of land
 		}
 	}
+	r.sc.landCode = land
 	final := make([]wasm.Instr, 0, n)
 	rest := r.out
 	for k := 0; k < len(rest); k++ {
-		if rest[k].Op == opRestorePlaceholder {
+		switch rest[k].Op {
+		case opRestorePlaceholder:
 			final = append(append(final, rest[:k]...), restore...)
+			rest, k = rest[k+1:], -1
+		case opLandPlaceholder:
+			final = append(append(final, rest[:k]...), land[rest[k].Index:rest[k].Value]...)
 			rest, k = rest[k+1:], -1
 		}
 	}

@@ -34,6 +34,16 @@ type rewriteScratch struct {
 	cross  []bool
 	lastW  []int32
 	noSave []bool
+	// Landing records of the current function: lands[i] is the span of
+	// landVals for item i, hdrLands lists each dispatch's records, and
+	// landCode and landLocals serve the final splice.
+	lands      []landSpan
+	landVals   []landVal
+	hdrLands   []int
+	landCode   []wasm.Instr
+	landLocals []uint32
+	// spills backs the local lists of spilled operand stacks.
+	spills []uint32
 	// types holds the current function's operand-stack snapshots.
 	types []wasm.ValType
 	// lab is the unused tail of the current chunk of branch-table label
@@ -97,6 +107,8 @@ func (sc *rewriteScratch) reset(n int) {
 	sc.arena = sc.arena[:0]
 	sc.bc, sc.bi = 0, 0
 	sc.types = sc.types[:0]
+	sc.lands, sc.landVals, sc.hdrLands = sc.lands[:0], sc.landVals[:0], sc.hdrLands[:0]
+	sc.spills = sc.spills[:0]
 	if cap(sc.arena) < n {
 		sc.arena = make([]elem, 0, n)
 	}
@@ -111,4 +123,15 @@ func (sc *rewriteScratch) seal(base int) []elem {
 	sc.stk = sc.stk[:base]
 	end := len(sc.arena)
 	return sc.arena[start:end:end]
+}
+
+// spillList returns a list of n locals for one spill, valid until the
+// current function is rewritten (the lists are small and short-lived).
+func (sc *rewriteScratch) spillList(n int) []uint32 {
+	if len(sc.spills)+n > cap(sc.spills) {
+		sc.spills = make([]uint32, 0, max(2*cap(sc.spills), n, 256))
+	}
+	start := len(sc.spills)
+	sc.spills = sc.spills[:start+n]
+	return sc.spills[start : start+n : start+n]
 }
