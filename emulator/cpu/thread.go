@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -379,10 +380,34 @@ func (t *Thread) Run(fuel uint64) Stop {
 // the deferred send tells Close that the goroutine is gone.
 func (t *Thread) guest() {
 	defer func() { t.stopped <- Stop{} }()
+	growStack()
 	for <-t.resume != actKill {
 		res, err := t.entry.Call(t.ctx, t.params...)
 		t.stopped <- t.finish(res, err)
 	}
+}
+
+// guestStack is about the stack a guest goroutine reaches in a call that
+// parks in a host function (wazero's call path, the host function, the
+// hand-off), rounded up to a power of two.
+const guestStack = 32 << 10
+
+// stackSink keeps growStack's frame from being optimized away.
+var stackSink atomic.Uint32
+
+// growStack grows the calling goroutine's stack to guestStack at once,
+// while it holds one frame. Grown on demand instead, the stack doubles
+// from its initial size several times with the guest's frames on it, and
+// each copy walks and adjusts every frame: ≈8 µs of a guest goroutine's
+// first call, paid again by each new thread (a fresh instance, a fork
+// child, a restored capture).
+//
+//go:noinline
+func growStack() {
+	var pad [guestStack - 2048]byte
+	i := stackSink.Load() % uint32(len(pad))
+	pad[i] = 1
+	stackSink.Store(uint32(pad[(i+1)%uint32(len(pad))]))
 }
 
 // finish classifies how an entry call ended and updates the state; it runs
