@@ -481,8 +481,12 @@ func addressTaken(m *wasm.Module) map[uint32]bool {
 	for i := range m.Globals {
 		refs(m.Globals[i].Init)
 	}
-	for i := range m.Funcs {
-		refs(m.Funcs[i].Body)
+	// Decode's summary spares reading every body when none has ref.func
+	// (Go guests: 0.8M instructions, ~4% of a rewrite).
+	if s := m.Summary; !s.Known || s.RefFuncs {
+		for i := range m.Funcs {
+			refs(m.Funcs[i].Body)
+		}
 	}
 	return t
 }

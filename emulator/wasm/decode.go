@@ -673,6 +673,7 @@ func (d *decoder) codeSection(funcTypes []uint32) error {
 		}
 		d.sum.TableChanges = d.sum.TableChanges || wd.sum.TableChanges
 		d.sum.SegmentDrops = d.sum.SegmentDrops || wd.sum.SegmentDrops
+		d.sum.RefFuncs = d.sum.RefFuncs || wd.sum.RefFuncs
 		if wd.sawDataOp && (!d.sawDataOp || wd.dataOpFn < d.dataOpFn) {
 			d.sawDataOp, d.dataOpFn, d.dataOpInstr = true, wd.dataOpFn, wd.dataOpInstr
 		}
@@ -781,6 +782,10 @@ func (d *decoder) expr(isConst bool) ([]Instr, error) {
 			d.sum.SegmentDrops = true
 		case OpTableSet, OpTableGrow, OpTableFill, OpTableCopy, OpTableInit:
 			d.sum.TableChanges = true
+		case OpRefFunc:
+			if !isConst {
+				d.sum.RefFuncs = true
+			}
 		}
 	}
 }

@@ -188,6 +188,9 @@ func (m *Module) AddExport(name string, kind ExternKind, index uint32) error {
 // AddFunc appends a defined function with type index typeIdx and returns
 // its function index. body must end with the function's OpEnd.
 func (m *Module) AddFunc(typeIdx uint32, locals []ValType, body []Instr) uint32 {
+	if m.Summary.Known {
+		m.Summary.note(body)
+	}
 	m.Funcs = append(m.Funcs, Func{TypeIdx: typeIdx, Locals: locals, Body: body})
 	return uint32(m.NumImportedFuncs() + len(m.Funcs) - 1)
 }

@@ -307,6 +307,22 @@ type BodySummary struct {
 	TableChanges bool
 	// SegmentDrops: some body has elem.drop or data.drop.
 	SegmentDrops bool
+	// RefFuncs: some body has ref.func.
+	RefFuncs bool
+}
+
+// note records in s what body shows (AddFunc keeps a summary exact).
+func (s *BodySummary) note(body []Instr) {
+	for i := range body {
+		switch body[i].Op {
+		case OpDataDrop, OpElemDrop:
+			s.SegmentDrops = true
+		case OpTableSet, OpTableGrow, OpTableFill, OpTableCopy, OpTableInit:
+			s.TableChanges = true
+		case OpRefFunc:
+			s.RefFuncs = true
+		}
+	}
 }
 
 // BlockType is the type immediate of block, loop and if, held as the s33
