@@ -19,6 +19,7 @@ type elem struct {
 	imp   bool           // the call certainly reaches an import (restart on rewind)
 	ind   bool           // call_indirect site: may or may not reach an import
 	stack []wasm.ValType // frame types before the element (items only)
+	h     int32          // height of the frame's operand stack before it (plain instructions)
 }
 
 type blk struct {
@@ -150,7 +151,7 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 			*pos++ // past the end
 			continue
 		case wasm.OpCall, wasm.OpCallIndirect:
-			e := elem{i: i}
+			e := elem{i: i, h: int32(len(frame))}
 			r.hasCall = true
 			if in.Op == wasm.OpCall && int(in.Index) < len(r.mi.leafCost) {
 				*charge += r.mi.leafCost[in.Index]
@@ -172,7 +173,7 @@ func (r *funcRewriter) parseSeq(pos *int, charge *int, dead bool) ([]elem, error
 			if err := r.st.step(in); err != nil {
 				return nil, r.errf(i, "%v", err)
 			}
-			r.sc.stk = append(r.sc.stk, elem{i: i})
+			r.sc.stk = append(r.sc.stk, elem{i: i, h: int32(len(frame))})
 		}
 		*pos = i + 1
 	}
@@ -533,9 +534,20 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 		r.reload(ps)
 	}
 	r.free(ps)
+	landAt := r.sc.intList(len(items) + 1)
+	for j := first; j <= len(items); j++ {
+		lo := k0
+		if j > 1 {
+			lo = items[j-2] + 1
+		}
+		landAt[j] = r.earlyLanding(seq, lo, items[j-1])
+	}
 	j := first - 1
 	for k := k0; k < len(seq); k++ {
 		e := &seq[k]
+		if j < len(items) && landAt[j+1] == k && items[j] != k {
+			r.emitEnd() // $B_{j+1}: the dispatch lands before the call's arguments
+		}
 		if !e.isItem() {
 			if e.blk == nil {
 				r.copyInstr(r.body[e.i])
@@ -551,6 +563,10 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 			continue
 		}
 		j++
+		if landAt[j] != k {
+			r.emitItem(e) // landed earlier, nothing to spill
+			continue
+		}
 		sp := r.spillItem(e, land0+j-1, ifItems == 1)
 		r.emitEnd() // $B_j: the dispatch lands here
 		r.reload(sp)
@@ -582,6 +598,37 @@ func (r *funcRewriter) emitDescend(e *elem, h header, targets []target) {
 	r.openOriginal(e)
 	r.emitSeq(b.then, h)
 	r.closeOriginal(e)
+}
+
+// earlyLanding returns where, in seq[lo:k], the rewind dispatch to the
+// item seq[k] may land instead of at the item itself (k: at the item, with
+// the operand stack cut into locals). A direct call of an instrumented
+// function whose operands are all its arguments, computed by pure code
+// (pureOp) from an empty stack, can be landed on before that code: a
+// rewind recomputes the arguments, whatever they come out as the callee
+// restores its own parameters, and pure code cannot trap or write. The
+// call then needs no spill at all: four bytes per argument less, and no
+// value moved through a local on the normal path.
+func (r *funcRewriter) earlyLanding(seq []elem, lo, k int) int {
+	e := &seq[k]
+	if e.blk != nil || e.site == 0 || e.imp || e.ind || len(e.stack) == 0 {
+		return k
+	}
+	in := &r.body[e.i]
+	if in.Op != wasm.OpCall || int(in.Index) >= len(r.mi.funcTypes) ||
+		len(r.mi.m.Types[r.mi.funcTypes[in.Index]].Params) != len(e.stack) {
+		return k
+	}
+	for p := k - 1; p >= lo; p-- {
+		q := &seq[p]
+		if q.blk != nil || q.isItem() || !pureOp(r.body[q.i].Op) {
+			return k
+		}
+		if q.h == 0 {
+			return p
+		}
+	}
+	return k
 }
 
 // loopNeedsNoTest reports whether a loop can do with a header that only
@@ -660,7 +707,9 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 	// placeholder naming the targets' landing records.
 	start := len(r.sc.hdrLands)
 	for _, t := range targets {
-		r.sc.hdrLands = append(r.sc.hdrLands, t.land)
+		if t.land >= 0 {
+			r.sc.hdrLands = append(r.sc.hdrLands, t.land)
+		}
 	}
 	// Zeroing only pays inside a loop: there a local read at a landing and
 	// not set by the dispatch would carry its value around the loop. Out
@@ -669,7 +718,7 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 	if r.loops > 0 {
 		zeros = 1
 	}
-	r.out = append(r.out, wasm.Instr{Op: opLandPlaceholder, Index: uint32(start), Index2: zeros, Value: uint64(len(targets))})
+	r.out = append(r.out, wasm.Instr{Op: opLandPlaceholder, Index: uint32(start), Index2: zeros, Value: uint64(len(r.sc.hdrLands) - start)})
 	lo := targets[0].lo
 	hi := targets[len(targets)-1].hi
 	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
@@ -742,12 +791,24 @@ func (r *funcRewriter) emitHeader(h header, targets []target) {
 	if h.restore {
 		r.emitRestore()
 	}
-	r.emitI(wasm.OpGlobalGet, r.mi.siteG)
-	r.emitConst32(int32(h.ownSite))
-	r.emit(wasm.OpI32Ne)
-	r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
-	r.emitDispatch(targets)
-	r.emitEnd()
+	if len(targets) > 0 && h.ownSite < targets[0].lo {
+		// The header's own site is one more entry of the dispatch, the
+		// first: a branch out of a block that ends where the rewind
+		// finishes (smaller than testing it apart, and a dispatch
+		// from site 0 needs no subtraction).
+		r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
+		own := target{h.ownSite, h.ownSite, r.depth - 1, -1}
+		all := append(append(r.sc.targetList(len(targets) + 1)[:0], own), targets...)
+		r.emitDispatch(all)
+		r.emitEnd()
+	} else {
+		r.emitI(wasm.OpGlobalGet, r.mi.siteG)
+		r.emitConst32(int32(h.ownSite))
+		r.emit(wasm.OpI32Ne)
+		r.emitBlock(wasm.OpIf, wasm.BlockEmpty)
+		r.emitDispatch(targets)
+		r.emitEnd()
+	}
 	r.emitFinishRewind()
 	r.out = append(r.out, wasm.Instr{Op: wasm.OpElse})
 	switch {

@@ -42,8 +42,11 @@ type rewriteScratch struct {
 	hdrLands   []int
 	landCode   []wasm.Instr
 	landLocals []uint32
-	// spills backs the local lists of spilled operand stacks.
-	spills []uint32
+	// spills backs the local lists of spilled operand stacks, ints the
+	// small per-sequence lists of the emitter.
+	spills  []uint32
+	ints    []int
+	targets []target
 	// types holds the current function's operand-stack snapshots.
 	types []wasm.ValType
 	// lab is the unused tail of the current chunk of branch-table label
@@ -109,6 +112,8 @@ func (sc *rewriteScratch) reset(n int) {
 	sc.types = sc.types[:0]
 	sc.lands, sc.landVals, sc.hdrLands = sc.lands[:0], sc.landVals[:0], sc.hdrLands[:0]
 	sc.spills = sc.spills[:0]
+	sc.ints = sc.ints[:0]
+	sc.targets = sc.targets[:0]
 	if cap(sc.arena) < n {
 		sc.arena = make([]elem, 0, n)
 	}
@@ -134,4 +139,28 @@ func (sc *rewriteScratch) spillList(n int) []uint32 {
 	start := len(sc.spills)
 	sc.spills = sc.spills[:start+n]
 	return sc.spills[start : start+n : start+n]
+}
+
+// intList returns a zeroed list of n ints, valid until the current
+// function is rewritten.
+func (sc *rewriteScratch) intList(n int) []int {
+	if len(sc.ints)+n > cap(sc.ints) {
+		sc.ints = make([]int, 0, max(2*cap(sc.ints), n, 256))
+	}
+	start := len(sc.ints)
+	sc.ints = sc.ints[:start+n]
+	l := sc.ints[start : start+n : start+n]
+	clear(l)
+	return l
+}
+
+// targetList returns a list of n dispatch targets, valid until the
+// current function is rewritten.
+func (sc *rewriteScratch) targetList(n int) []target {
+	if len(sc.targets)+n > cap(sc.targets) {
+		sc.targets = make([]target, 0, max(2*cap(sc.targets), n, 256))
+	}
+	start := len(sc.targets)
+	sc.targets = sc.targets[:start+n]
+	return sc.targets[start : start+n : start+n]
 }
