@@ -357,7 +357,10 @@ func crossingLocals(body []wasm.Instr, n int, cross []bool, lastW []int32) ([]bo
 
 // spill pops values of the given types (bottom first) into fresh locals.
 func (r *funcRewriter) spill(types []wasm.ValType) []uint32 {
-	ls := make([]uint32, len(types))
+	if len(types) == 0 {
+		return nil
+	}
+	ls := r.sc.spillList(len(types))
 	for k := range types {
 		ls[k] = r.alloc(types[k])
 	}
@@ -482,7 +485,13 @@ func descendable(e *elem) bool {
 // loop merges its fuel test into the loop's (its charge is subtracted
 // untested; the loop tests right after).
 func (r *funcRewriter) emitSeq(seq []elem, h header) {
-	var items []int
+	nItems := 0
+	for k := range seq {
+		if seq[k].isItem() {
+			nItems++
+		}
+	}
+	items := r.sc.intList(nItems)[:0]
 	for k := range seq {
 		if seq[k].isItem() {
 			items = append(items, k)
@@ -508,12 +517,12 @@ func (r *funcRewriter) emitSeq(seq []elem, h header) {
 		first = 2
 	}
 	ps := r.spill(h.params)
-	bAbs := make([]int, len(items)+1) // bAbs[j]: absolute label of $B_j, 1-based
+	bAbs := r.sc.intList(len(items) + 1) // bAbs[j]: absolute label of $B_j, 1-based
 	for j := len(items); j >= first; j-- {
 		bAbs[j] = r.depth
 		r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
 	}
-	targets := make([]target, 0, len(items)+len(h.targets))
+	targets := r.sc.targetList(len(items) + len(h.targets))[:0]
 	land0 := len(r.sc.lands) // item j's landing record is land0+j-1
 	for j := 1; j <= len(items); j++ {
 		r.sc.lands = append(r.sc.lands, landSpan{})
