@@ -24,7 +24,9 @@ func blockT(op wasm.Opcode, bt wasm.BlockType) wasm.Instr {
 // recursion with an operand below a call (fib), a call-free loop over
 // memory (sum), calls in both arms of an if, a call in a result block
 // with a value of the enclosing frame below it, br_table carrying a value,
-// and multi-value results (mixed).
+// multi-value results (mixed), and the loop clang makes of fib's second
+// recursive call (fibloop: one direct call per iteration, its argument
+// computed by pure code, so the loop needs no test of its own).
 func testModule(t testing.TB) []byte {
 	const n = 1000
 	data := make([]byte, 4*n)
@@ -43,6 +45,7 @@ func testModule(t testing.TB) []byte {
 			{Name: "fib", Kind: wasm.ExternFunc, Index: 0},
 			{Name: "sum", Kind: wasm.ExternFunc, Index: 1},
 			{Name: "mixed", Kind: wasm.ExternFunc, Index: 2},
+			{Name: "fibloop", Kind: wasm.ExternFunc, Index: 3},
 		},
 	}
 	fib := []wasm.Instr{
@@ -82,10 +85,25 @@ func testModule(t testing.TB) []byte {
 		insI(wasm.OpLocalGet, 0), i32c(3), ins(wasm.OpI32Sub), insI(wasm.OpCall, 0),
 		ins(wasm.OpEnd),
 	}
+	// local 1 = acc (i64)
+	fibloop := []wasm.Instr{
+		insI(wasm.OpLocalGet, 0), i32c(2), ins(wasm.OpI32GeU),
+		blockT(wasm.OpIf, wasm.BlockEmpty),
+		blockT(wasm.OpLoop, wasm.BlockEmpty),
+		insI(wasm.OpLocalGet, 0), i32c(1), ins(wasm.OpI32Sub), insI(wasm.OpCall, 3),
+		insI(wasm.OpLocalGet, 1), ins(wasm.OpI64Add), insI(wasm.OpLocalSet, 1),
+		insI(wasm.OpLocalGet, 0), i32c(2), ins(wasm.OpI32Sub), insI(wasm.OpLocalTee, 0),
+		i32c(2), ins(wasm.OpI32GeU), insI(wasm.OpBrIf, 0),
+		ins(wasm.OpEnd),
+		ins(wasm.OpEnd),
+		insI(wasm.OpLocalGet, 1), insI(wasm.OpLocalGet, 0), ins(wasm.OpI64ExtendI32U), ins(wasm.OpI64Add),
+		ins(wasm.OpEnd),
+	}
 	m.Funcs = []wasm.Func{
 		{TypeIdx: 0, Body: fib},
 		{TypeIdx: 1, Locals: []wasm.ValType{wasm.I32, wasm.I64}, Body: sum},
 		{TypeIdx: 2, Body: mixed},
+		{TypeIdx: 1, Locals: []wasm.ValType{wasm.I64}, Body: fibloop},
 	}
 	b, err := wasm.Encode(m)
 	if err != nil {
@@ -166,7 +184,7 @@ func TestInstrumentedMatchesPlainAndCaptureEverywhere(t *testing.T) {
 	cases := []struct {
 		entry string
 		arg   uint64
-	}{{"fib", 14}, {"sum", 300}, {"mixed", 9}}
+	}{{"fib", 14}, {"sum", 300}, {"mixed", 9}, {"fibloop", 15}}
 	for _, c := range cases {
 		want := runAll(t, pp, c.entry, c.arg, 1<<62, false).results
 		for _, fuel := range []uint64{1, 7, 50, 1000, 1 << 40} {
@@ -194,6 +212,55 @@ func TestInstrumentedMatchesPlainAndCaptureEverywhere(t *testing.T) {
 				t.Fatalf("%s(%d) fuel %d capture-everywhere: fuel use differs from uncaptured run", c.entry, c.arg, fuel)
 			}
 		}
+	}
+}
+
+// TestLoopWithoutOwnTest checks the shape of fibloop's loop: every
+// iteration calls a function that tests the budget on entry, so the loop
+// only charges (no test of its own, no rewind dispatch), and the call's
+// argument is computed in place (no spill: a rewind lands before it).
+// TestInstrumentedMatchesPlainAndCaptureEverywhere checks that it still
+// preempts and rewinds right.
+func TestLoopWithoutOwnTest(t *testing.T) {
+	m, err := wasm.Decode(testModule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw, err := Instrument(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := rw.Module.Funcs[3].Body
+	loop := -1
+	for k, in := range body {
+		if in.Op == wasm.OpLoop {
+			loop = k
+			break
+		}
+	}
+	if loop < 0 {
+		t.Fatal("fibloop lost its loop")
+	}
+	var ops []wasm.Opcode
+	for _, in := range body[loop+1:] {
+		ops = append(ops, in.Op)
+		if in.Op == wasm.OpCall {
+			break
+		}
+	}
+	charge := 0
+	for _, op := range ops {
+		switch op {
+		case wasm.OpI64LtS, wasm.OpBrTable, wasm.OpIf:
+			t.Errorf("loop header tests or dispatches (%v before the call): %v", op, ops)
+		case wasm.OpLocalSet, wasm.OpLocalTee:
+			t.Errorf("the call's argument is spilled: %v", ops)
+		case wasm.OpI64Sub:
+			charge++
+		}
+	}
+	if charge != 1 {
+		t.Errorf("loop charges %d times per iteration, want 1: %v", charge, ops)
 	}
 }
 
