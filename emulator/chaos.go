@@ -14,22 +14,28 @@ import (
 // Chaos is fault injection aimed at transparency: things the kernel does
 // to running processes that a correct emulator hides from them completely.
 // A program's output under any Chaos must equal its output without
-// (CRIU's ZDTM idea, applied to every preemption).
+// (CRIU's ZDTM idea, applied to every preemption and system call).
 //
-// Counting is per process: with Capture = 3, a process is taken through a
-// capture round trip at its 3rd, 6th, 9th ... preemption (kernel Stats
-// Preemptions), whatever the others do. Both may be set; at a preemption
-// that is due for both, the capture round trip happens first and the
-// migration then moves the restored instance.
+// Chaos acts at chaos points, counted per process: its preemptions and
+// its system-call entries (kernel/chaos.go says which calls are excluded
+// and why). At a system call the process is frozen before the call does
+// anything and repeats it after the turn, wherever it then runs (restart
+// semantics), so even a program too short to be preempted is captured or
+// moved. With Capture = 3, a process is taken through a capture round
+// trip at its 3rd, 6th, 9th ... chaos point, whatever the others do. Both
+// may be set; at a point that is due for both, the capture round trip
+// happens first and the migration then moves the restored instance.
+// Capture counts system calls too: a capture taken at a call's entry is
+// the path a checkpoint of a process inside a call takes.
 type Chaos struct {
 	// Capture > 0 captures, serializes, decodes and restores each process
-	// into a fresh instance at every Capture-th preemption
+	// into a fresh instance at every Capture-th chaos point
 	// (kernel.Process.CaptureRoundTrip).
 	Capture int
 	// Migrate > 0 moves each process to another computer, chosen at random
 	// from the stream vtime.Rand(Seed, "emulator:chaos"), at every
-	// Migrate-th preemption, with strategy Mode. A cluster of one computer
-	// has nowhere to move to and ignores it.
+	// Migrate-th chaos point, with strategy Mode. A cluster of one
+	// computer has nowhere to move to and ignores it.
 	Migrate int
 	Mode    MigrateMode
 }
@@ -62,6 +68,9 @@ type ChaosStats struct {
 	// migration still in progress (EBUSY) or a process no longer between
 	// slices. They are not failures; the next turn tries again.
 	Skipped int
+	// AtCalls counts the turns taken at a system call's entry (the others
+	// were taken after a preemption).
+	AtCalls int
 	// Errors are turns that failed for any other reason, one line each.
 	// The process keeps running on its old instance; an error here means
 	// the capture path has a bug, and runs report it as a failure.
@@ -75,8 +84,8 @@ type chaosState struct {
 }
 
 // SetChaos turns chaos on (or off, with the zero Chaos) from now on. It
-// replaces the kernels' preemption hook, so it also turns off
-// ChaosMigrate. Errors name what is wrong with ch.
+// installs the kernels' chaos hooks and clears their preemption hook, so
+// it also turns off ChaosMigrate. Errors name what is wrong with ch.
 func (c *Cluster) SetChaos(ch Chaos) error {
 	if ch.Capture < 0 || ch.Migrate < 0 {
 		return fmt.Errorf("emulator: chaos %s: counts must be >= 0", ch)
@@ -89,10 +98,11 @@ func (c *Cluster) SetChaos(ch Chaos) error {
 		c.chaos.rnd = vtime.Rand(c.cfg.Seed, "emulator:chaos")
 	}
 	for _, k := range c.kernels {
+		k.SetPreemptHook(nil)
 		if ch.On() {
-			k.SetPreemptHook(c.chaosTurn)
+			k.SetChaosHooks(kernel.ChaosHooks{Due: c.chaosDue, Turn: c.chaosTurn})
 		} else {
-			k.SetPreemptHook(nil)
+			k.SetChaosHooks(kernel.ChaosHooks{})
 		}
 	}
 	return nil
@@ -105,11 +115,24 @@ func (c *Cluster) ChaosStats() ChaosStats {
 	return s
 }
 
-// chaosTurn runs on the event loop just after p was preempted (the
-// kernel's preemption hook), with p ready and between slices.
-func (c *Cluster) chaosTurn(p *kernel.Process) {
+// chaosDue reports whether p's n-th chaos point is due for a capture or
+// a migration. The kernel calls it at every chaos point, at a system
+// call's entry from the guest's goroutine: it reads only the
+// configuration.
+func (c *Cluster) chaosDue(_ *kernel.Process, n int) bool {
 	ch := c.chaos.cfg
-	n := p.Stats().Preemptions
+	return ch.Capture > 0 && n%ch.Capture == 0 || ch.Migrate > 0 && n%ch.Migrate == 0 && len(c.kernels) > 1
+}
+
+// chaosTurn runs on the event loop at a chaos point that chaosDue said is
+// due, with p ready and between slices: after a preemption, or frozen at
+// a system call's entry (which it repeats after the turn).
+func (c *Cluster) chaosTurn(p *kernel.Process, at kernel.ChaosPoint) {
+	ch := c.chaos.cfg
+	n := at.N
+	if at.Syscall {
+		c.chaos.stats.AtCalls++
+	}
 	if ch.Capture > 0 && n%ch.Capture == 0 {
 		trip, err := p.CaptureRoundTrip()
 		switch {

@@ -23,7 +23,8 @@ type zdtmCase struct {
 	// quantum overrides zdtmQuantum: Go guests poll the clock while idle
 	// and burn more instructions the shorter the quantum; short guests
 	// and sleepers get a 1 µs quantum so that chaos has turns with them
-	// too (it acts at preemptions).
+	// in the middle of their computations too, not only at their system
+	// calls.
 	quantum int64
 	// vary matches the parts of the output that report virtual time or
 	// the computer: a migration takes virtual time (the process is frozen
@@ -53,8 +54,8 @@ var zdtmGuests = []zdtmCase{
 	{name: "bench/stream", args: []string{"stream", "2", "2"}},
 	{name: "bench/gowork", args: []string{"gowork", "200"}, quantum: 1_000_000},
 	{name: "proc/forkexec", quantum: 1_000, vary: regexp.MustCompile(`virtual time [0-9.]+s|c[0-9]+:[0-9]+`)},
-	{name: "proc/signals", quantum: 1_000},
-	{name: "proc/pipeline", args: []string{"pipeline", "8"}, quantum: 20_000, load: []string{"proc/producer", "proc/filter", "proc/consumer"}},
+	{name: "proc/signals", quantum: 1_000, vary: regexp.MustCompile(`c[0-9]+:[0-9]+`)},
+	{name: "proc/pipeline", args: []string{"pipeline", "8"}, quantum: 20_000, load: []string{"proc/producer", "proc/filter", "proc/consumer"}, vary: regexp.MustCompile(`c[0-9]+:[0-9]+`)},
 }
 
 func (c zdtmCase) mask(out string) string {
@@ -130,21 +131,29 @@ func zdtmRun(t *testing.T, c zdtmCase, computers int, seed uint64, ch Chaos) (st
 
 // TestChaosCaptureKeepsOutput: every guest prints exactly what it prints
 // without chaos when each of its processes goes through a capture,
-// serialize, decode, restore round trip at every Nth preemption.
+// serialize, decode, restore round trip at every Nth chaos point
+// (preemption or system-call entry). A round trip charges no virtual
+// time, but one taken at a system call ends the slice there (the process
+// is frozen between slices, as after a yield), and a guest that reads the
+// clock sees it at slice granularity: what it reports as elapsed virtual
+// time is masked, as under migration.
 func TestChaosCaptureKeepsOutput(t *testing.T) {
 	for _, c := range zdtmGuests {
 		t.Run(c.name, func(t *testing.T) {
 			want, wantCode, _ := zdtmRun(t, c, 1, 1, Chaos{})
-			trips := 0
+			want = c.mask(want)
+			trips, atCalls := 0, 0
 			for _, n := range []int{1, 2, 7} {
 				got, code, st := zdtmRun(t, c, 1, 1, Chaos{Capture: n})
+				got = c.mask(got)
 				if got != want || code != wantCode {
 					t.Fatalf("capture=%d: exit %d, output:\n%s\nwant exit %d, output:\n%s", n, code, got, wantCode, want)
 				}
 				trips += st.Captures
+				atCalls += st.AtCalls
 			}
-			if trips == 0 {
-				t.Errorf("no capture happened: the test proves nothing for %s", c.name)
+			if trips == 0 || atCalls == 0 {
+				t.Errorf("%d captures, %d of them at system calls: the test proves nothing for %s", trips, atCalls, c.name)
 			}
 		})
 	}
@@ -158,6 +167,8 @@ func zdtmFull() bool { return os.Getenv("DOSEMU_FULL_MATRIX") == "1" }
 // what it prints unmigrated. By default it runs a representative subset
 // (every guest in every strategy with one N and seed, which keeps CI
 // short); DOSEMU_FULL_MATRIX=1 runs N in {1, 3, 10} × seeds {1, 2, 3}.
+// Every guest must commit migrations, some of them taken at a system
+// call's entry.
 func TestChaosMigrateMatrix(t *testing.T) {
 	ns, seeds := []int{2}, []uint64{1}
 	if zdtmFull() {
@@ -170,7 +181,7 @@ func TestChaosMigrateMatrix(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			want, wantCode, _ := zdtmRun(t, c, 3, 1, Chaos{})
 			want = c.mask(want)
-			moved := 0
+			moved, atCalls := 0, 0
 			for _, mode := range modes {
 				for _, n := range ns {
 					for _, seed := range seeds {
@@ -184,14 +195,89 @@ func TestChaosMigrateMatrix(t *testing.T) {
 							t.Fatalf("%s seed %d: exit %d, output:\n%s\nwant exit %d, output:\n%s", ch, seed, code, got, wantCode, want)
 						}
 						moved += st.Moved
+						atCalls += st.AtCalls
 					}
 				}
 			}
 			if moved == 0 {
 				t.Errorf("no migration committed: the test proves nothing for %s", c.name)
 			}
-			t.Logf("%d migrations committed", moved)
+			if atCalls == 0 {
+				t.Errorf("no chaos turn at a system call for %s", c.name)
+			}
+			t.Logf("%d migrations committed, %d turns at system calls", moved, atCalls)
 		})
+	}
+}
+
+// TestChaosAtSystemCalls: with a quantum so long that hello is never
+// preempted, chaos still captures and moves it, at its system calls;
+// the output is unchanged, every chaos point is a system call's entry or
+// a preemption (the repeat of a frozen call is not a new one, else
+// migrate=1 would never end), and the same seed gives the same trace.
+func TestChaosAtSystemCalls(t *testing.T) {
+	run := func(computers int, ch Chaos) (*rig, *kernel.Process) {
+		r := newRig(t, Config{Computers: Uniform(computers, 1), Seed: 3, Quantum: vtime.Duration(1_000_000_000), Chaos: ch})
+		r.load(t, "hello")
+		g, err := r.Spawn(0, "hello", []string{"hello", "a", "b"}, []string{"K=V"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := r.Process(g)
+		r.run(t)
+		if st := r.ChaosStats(); len(st.Errors) > 0 {
+			t.Fatalf("%s: chaos errors: %v", ch, st.Errors)
+		}
+		return r, p
+	}
+	base, bp := run(1, Chaos{})
+	if bp.Stats().Preemptions != 0 || bp.Stats().Syscalls == 0 {
+		t.Fatalf("hello: %d preemptions, %d system calls: want none and some", bp.Stats().Preemptions, bp.Stats().Syscalls)
+	}
+	if bp.ChaosPoints() != 0 {
+		t.Errorf("without chaos, %d chaos points were counted", bp.ChaosPoints())
+	}
+	want := sortLines(base.out.String())
+
+	r, p := run(1, Chaos{Capture: 1})
+	st, ps := r.ChaosStats(), p.Stats()
+	if got := sortLines(r.out.String()); got != want {
+		t.Fatalf("capture=1: output:\n%s\nwant:\n%s", got, want)
+	}
+	if ps.Syscalls != bp.Stats().Syscalls {
+		t.Errorf("capture=1: %d system calls, want %d as without chaos (a frozen entry is not a call)", ps.Syscalls, bp.Stats().Syscalls)
+	}
+	if p.ChaosPoints() != ps.Syscalls+ps.Preemptions {
+		t.Errorf("capture=1: %d chaos points, want %d system calls + %d preemptions", p.ChaosPoints(), ps.Syscalls, ps.Preemptions)
+	}
+	if st.Captures != p.ChaosPoints() || st.AtCalls != ps.Syscalls {
+		t.Errorf("capture=1: %d captures (%d at calls), want one per chaos point (%d, %d at calls)", st.Captures, st.AtCalls, p.ChaosPoints(), ps.Syscalls)
+	}
+
+	var traces [2]string
+	for i := range traces {
+		r, p := run(3, Chaos{Migrate: 1, Mode: kernel.StopCopy})
+		st := r.ChaosStats()
+		// Blocks of output per process: the moved process writes them
+		// from wherever it is, in the same order.
+		if got := sortLines(r.out.String()); got != want {
+			t.Fatalf("migrate=1: output:\n%s\nwant:\n%s", got, want)
+		}
+		// Stop-and-copy is over before the process runs again, so no
+		// turn finds it busy: it moves at every system call.
+		if st.AtCalls != p.Stats().Syscalls || st.Moved != st.AtCalls {
+			t.Fatalf("migrate=1: %+v: want a committed move at each of the %d system calls", st, p.Stats().Syscalls)
+		}
+		if p.Stats().Syscalls != bp.Stats().Syscalls {
+			t.Errorf("migrate=1: %d system calls, want %d", p.Stats().Syscalls, bp.Stats().Syscalls)
+		}
+		traces[i] = r.trace.String()
+		if i == 0 {
+			t.Logf("migrate=1: %d chaos points, %d system calls, %d migrations committed", p.ChaosPoints(), p.Stats().Syscalls, st.Moved)
+		}
+	}
+	if traces[0] != traces[1] {
+		t.Error("migrate=1: two runs with the same seed gave different traces")
 	}
 }
 

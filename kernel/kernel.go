@@ -157,6 +157,8 @@ type Kernel struct {
 	px procExt // pipes, signals, fork/exec bookkeeping (proc_state.go)
 
 	mig *kernMig // migration state (migrate.go)
+
+	chaos ChaosHooks // chaos points' hooks (chaos.go)
 }
 
 // KernelStats are a computer's counters.
@@ -536,6 +538,7 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		reason, kind = "preempt", sched.Preempt
 		p.stats.Preemptions++
 		defer k.migPreempted(p)
+		defer k.chaosPreempted(p)
 	case cpu.Blocked:
 		if p.yielding {
 			reason, kind = "yield", sched.Yield
@@ -547,6 +550,7 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		// next Run; to the scheduler it is a preemption.
 		reason, kind = "unwound", sched.Preempt
 		k.unwound(p, end)
+		k.chaosUnwound(p)
 	case cpu.Exited:
 		p.stats.Switches++
 		if k.exitedBySyscall(p, c, end, stop.Used) {

@@ -81,6 +81,7 @@ import (
 	"dosemu/emulator/paging"
 	"dosemu/emulator/vtime"
 	"dosemu/kernel/sched"
+	"dosemu/kernel/wasi"
 	"dosemu/net"
 	"dosemu/vfs"
 )
@@ -768,6 +769,8 @@ func (m *migration) abort(err error) {
 	}
 	if p.mig != nil && p.mig.active == m {
 		p.mig.active = nil
+		// A dosemu_migrate call may be waiting for this one to end.
+		a.Notify(a.loop.Now())
 	}
 	if !m.alive() {
 		return // killed meanwhile: nothing to resume
@@ -875,7 +878,19 @@ func hMigrate(ctx context.Context, p *Process, m api.Memory, a []uint64) vfs.Err
 		return vfs.EBUSY
 	}
 	if pm.active != nil || pm.pager != nil {
-		return vfs.EBUSY
+		// A move the guest did not ask for (a plan, the balancer, chaos),
+		// or the push of its own last post-copy, is still under way: the
+		// call waits for it to end rather than fail, so that the kernel's
+		// own moves stay invisible. A capture meanwhile (that move's
+		// freeze) unwinds the call, which is repeated where the process
+		// then runs.
+		idle := func() bool { return pm.active == nil && pm.pager == nil }
+		if r := p.Poll(wasi.NoDeadline, idle); r == wasi.PollAbort {
+			return vfs.EINTR
+		}
+		if !idle() {
+			return vfs.EBUSY // not inside a slice: nobody to wait
+		}
 	}
 	pm.result = vfs.EINPROGRESS
 	k := p.k

@@ -373,6 +373,7 @@ func (m *migration) endPost(fill bool) paging.Stats {
 	}
 	st := pg.Stats()
 	pm.pager, pm.post = nil, nil
+	m.p.k.Notify(m.p.k.loop.Now()) // a dosemu_migrate call may wait for the push to end
 	if pm.unwatch != nil {
 		pm.unwatch()
 		pm.unwatch = nil

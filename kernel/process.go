@@ -111,6 +111,8 @@ type Process struct {
 
 	mig *procMig // migration state (migrate.go); nil if never migrated
 
+	chaos chaosProc // chaos points (chaos.go)
+
 	px procState // signals, fork, exec (proc_state.go)
 }
 

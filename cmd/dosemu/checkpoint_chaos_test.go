@@ -2,8 +2,8 @@ package main
 
 // The WASI test suite under chaos: every test program must pass exactly as
 // it does without (same exit code, same stdout and stderr as the suite's
-// specification says), while dosemu captures it at every preemption or
-// moves it between computers.
+// specification says), while dosemu captures it or moves it between
+// computers at its chaos points (preemptions and system-call entries).
 
 import (
 	"bytes"
@@ -19,19 +19,39 @@ import (
 
 // suiteUnder runs every suite test with extra `dosemu run` flags.
 //
-// Under --chaos migrate it also counts the programs that really moved (a
-// committed migration in their trace) and fails when none did: a short
-// program may end before its turn, but a suite that never moves proves
-// nothing.
+// Under --chaos it also reads each program's trace and counts the programs
+// chaos really acted on (a committed migration under migrate, a capture
+// round trip under capture), and fails when it acted on none: a suite
+// that never moves proves nothing. With N = 1 every chaos point is a turn,
+// and every system call's entry is a chaos point, so every program that
+// makes a system call must have been acted on; each one that was not is
+// named.
 func suiteUnder(t *testing.T, flags ...string) {
 	dir := wasisuite.Dir(t)
-	migrating := slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "migrate=") })
-	ran, moved := 0, 0
+	var act []byte // the trace line fragment of chaos acting
+	everyPoint := false
+	for _, f := range flags {
+		for _, what := range []string{"migrate", "capture"} {
+			if !strings.HasPrefix(f, what+"=") {
+				continue
+			}
+			act = []byte(`"kind":"capture"`)
+			if what == "migrate" {
+				act = []byte(`"phase":"commit"`)
+			}
+			everyPoint = f == what+"=1" || strings.HasPrefix(f, what+"=1,")
+		}
+	}
+	ran, acted, calling := 0, 0, 0
+	var missed []string
 	defer func() {
-		if migrating && !t.Failed() {
-			t.Logf("%d of %d programs moved at least once", moved, ran)
-			if moved == 0 {
-				t.Errorf("no program was migrated: the test proves nothing")
+		if act != nil && !t.Failed() {
+			t.Logf("chaos acted on %d of %d programs (%d made system calls)", acted, ran, calling)
+			if acted == 0 {
+				t.Errorf("chaos acted on no program: the test proves nothing")
+			}
+			if everyPoint && len(missed) > 0 {
+				t.Errorf("with N=1, programs that made system calls but that chaos never acted on: %s", strings.Join(missed, ", "))
 			}
 		}
 	}()
@@ -50,22 +70,27 @@ func suiteUnder(t *testing.T, flags ...string) {
 				}
 				f := flags
 				var trace string
-				if migrating {
+				if act != nil {
 					trace = filepath.Join(t.TempDir(), "trace.jsonl")
 					f = append(slices.Clip(flags), "--trace", trace)
 				}
 				runSuiteCaseWith(t, sdir, name, f)
 				ran++
-				if migrating {
-					b, err := os.ReadFile(trace)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for line := range bytes.Lines(b) {
-						if bytes.Contains(line, []byte(`"kind":"migrate"`)) && bytes.Contains(line, []byte(`"phase":"commit"`)) {
-							moved++
-							break
-						}
+				if act == nil {
+					return
+				}
+				b, err := os.ReadFile(trace)
+				if err != nil {
+					t.Fatal(err)
+				}
+				did := bytes.Contains(b, act)
+				if did {
+					acted++
+				}
+				if bytes.Contains(b, []byte(`"kind":"syscall"`)) {
+					calling++
+					if !did {
+						missed = append(missed, suite+"/"+name)
 					}
 				}
 			})
@@ -111,13 +136,16 @@ func runSuiteCaseWith(t *testing.T, sdir, name string, flags []string) {
 
 // TestWASISuiteUnderChaosCapture: `dosemu run --chaos capture=1` with the
 // shortest quantum (100ns), so that even these short programs are captured,
-// serialized and restored a few dozen times each.
+// serialized and restored a few dozen times each: at every preemption and
+// at every system call's entry.
 func TestWASISuiteUnderChaosCapture(t *testing.T) {
 	suiteUnder(t, "--quantum", "100ns", "--chaos", "capture=1")
 }
 
 // TestWASISuiteUnderChaosMigrate: every suite program on a 3-computer
-// cluster, moved at every preemption (100ns quantum). By default one
+// cluster, moved at every chaos point (100ns quantum): every preemption
+// and every system call's entry, so that the tiny programs that are never
+// preempted move too (all 26 move under migrate=1). By default one
 // strategy, post-copy (the one with the most moving parts: demand
 // fetches and background pushes); DOSEMU_FULL_MATRIX=1 runs all three
 // strategies with migrate=1 and migrate=3.

@@ -33,10 +33,10 @@ var errHelp = errors.New("help requested")
 // chaosSpec is the value of --chaos: a comma-separated list of key=value.
 type chaosSpec struct {
 	// Capture: capture, serialize and restore every process at every Nth
-	// preemption (0 = off).
+	// chaos point, a preemption or a system call's entry (0 = off).
 	Capture int
 	// Migrate: move every process to a random other computer at every Nth
-	// preemption (0 = off), with strategy Mode.
+	// chaos point (0 = off), with strategy Mode.
 	Migrate int
 	// Mode is the migration strategy, "mode=stopcopy|precopy|postcopy";
 	// empty means postcopy, as in --migrate plans.
@@ -288,10 +288,14 @@ flags:
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
   --ps              print the process tree (parents, children, how each ended) at the end
   --chaos capture=N capture, serialize and restore every process at every
-                    Nth preemption (never changes a program's output)
+                    Nth chaos point: its preemptions and system-call
+                    entries, where it is frozen before the call and
+                    repeats it after (a program's output is unchanged,
+                    but for virtual times it measures: a turn at a call
+                    ends the slice there)
   --chaos migrate=N[,mode=M]  move every process to a random other computer
-                    at every Nth preemption; M is stopcopy, precopy or
-                    postcopy (default postcopy)
+                    at every Nth chaos point (as for capture); M is
+                    stopcopy, precopy or postcopy (default postcopy)
   --migrate PLAN    a scripted migration, e.g. 'at=50ms pid=c0:3 to=c2
                     mode=postcopy' (repeatable; fail=prepare|mem|commit
                     injects a failure of the destination at that phase,
@@ -317,9 +321,11 @@ flags:
   --trace FILE      write the trace as JSON Lines
   --perfetto FILE   write the trace as Chrome JSON for ui.perfetto.dev
   --chaos capture=N capture, serialize and restore the process at every Nth
-                    preemption (never changes its output)
+                    chaos point: a preemption or a system call's entry
+                    (the call is repeated after; its output is unchanged
+                    but for virtual times it measures)
   --chaos migrate=N[,mode=M]  move it to a random other computer at every
-                    Nth preemption (needs --computers 2 or more)
+                    Nth chaos point (needs --computers 2 or more)
   --computers N     computers in the cluster; the program starts on c0
                     (default 1)
   --checkpoint-at D stop the program at its first preemption or blocking
