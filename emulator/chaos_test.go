@@ -395,3 +395,45 @@ func sortLines(s string) string {
 	sort.Strings(ls)
 	return strings.Join(ls, "\n")
 }
+
+// BenchmarkChaosAtCalls: nowloop (a million dosemu.now calls; one op is
+// one run) without chaos, and with capture round trips at every 999,999th
+// and every 10,000th chaos point (1 and 100 turns per run, nearly all at
+// system calls: unwind, capture, serialize, decode, restore, rewind).
+// "off" against BenchmarkSyscall of a tree without chaos points is the
+// cost of the check at every system call's entry.
+func BenchmarkChaosAtCalls(b *testing.B) {
+	const perRun = 1000000
+	for _, bc := range []struct {
+		name string
+		ch   Chaos
+	}{{"off", Chaos{}}, {"capture=999999", Chaos{Capture: 999999}}, {"capture=10000", Chaos{Capture: 10000}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, err := New(Config{Computers: Uniform(1, 1), Seed: 1, Engine: testEngine, Chaos: bc.ch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Close() })
+			if err := c.Load("nowloop", guest(b, "nowloop")); err != nil {
+				b.Fatal(err)
+			}
+			runs := 0
+			for b.Loop() {
+				if _, err := c.Spawn(0, "nowloop", nil, nil); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.Run(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				runs++
+			}
+			st := c.ChaosStats()
+			if len(st.Errors) > 0 {
+				b.Fatal(st.Errors)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(runs*perRun), "ns/syscall")
+			b.ReportMetric(float64(st.Captures)/float64(runs), "turns/op")
+			b.ReportMetric(float64(st.AtCalls)/float64(runs), "at-calls/op")
+		})
+	}
+}
