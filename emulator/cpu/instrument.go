@@ -509,5 +509,5 @@ func (mi *modInfo) leaf(f *wasm.Func, self bool) wasm.Func {
 		}
 		body = append(body, in)
 	}
-	return wasm.Func{TypeIdx: f.TypeIdx, Locals: f.Locals, Body: body, Offset: f.Offset}
+	return wasm.Func{TypeIdx: f.TypeIdx, Locals: f.Locals, Body: body, Offset: f.Offset, Labels: f.Labels}
 }

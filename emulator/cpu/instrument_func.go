@@ -83,6 +83,9 @@ type funcRewriter struct {
 	labels  []int
 	hasCall bool
 	sc      *rewriteScratch // buffers shared by the module's functions
+	// srcLabels holds the br_table targets of the original body,
+	// outLabels those of the rewritten one (wasm.Func.Labels).
+	srcLabels, outLabels []uint32
 }
 
 func (r *funcRewriter) errf(i int, format string, args ...any) error {
@@ -383,11 +386,12 @@ func (r *funcRewriter) copyInstr(in wasm.Instr) {
 	case wasm.OpBr, wasm.OpBrIf:
 		in.Index = r.rel(r.labels[len(r.labels)-1-int(in.Index)])
 	case wasm.OpBrTable:
-		ls := r.sc.labelList(len(in.Labels))
-		for k, d := range in.Labels {
+		src, _ := in.BrLabels(r.srcLabels) // in range: the body validated
+		ls := r.sc.labelList(len(src))
+		for k, d := range src {
 			ls[k] = r.rel(r.labels[len(r.labels)-1-int(d)])
 		}
-		in.Labels = ls
+		in.SetBrLabels(&r.outLabels, ls)
 		in.Index = r.rel(r.labels[len(r.labels)-1-int(in.Index)])
 	case wasm.OpCall, wasm.OpRefFunc:
 		in.Index = r.mi.remapFunc(in.Index)
@@ -749,7 +753,9 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 		}
 		labels = append(labels, r.rel(targets[j].abs))
 	}
-	r.out = append(r.out, wasm.Instr{Op: wasm.OpBrTable, Labels: labels, Index: r.rel(bad)})
+	bt := wasm.Instr{Op: wasm.OpBrTable, Index: r.rel(bad)}
+	bt.SetBrLabels(&r.outLabels, labels)
+	r.out = append(r.out, bt)
 	r.emitEnd()
 	r.emit(wasm.OpUnreachable)
 }
@@ -1020,6 +1026,7 @@ func (r *funcRewriter) saveLocal(dst []wasm.Instr, l uint32) []wasm.Instr {
 
 // rewrite produces the instrumented body and the function's frame layout.
 func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error) {
+	r.srcLabels, r.outLabels = f.Labels, nil
 	r.locals = append(append([]wasm.ValType(nil), r.ft.Params...), f.Locals...)
 	r.nParams = len(r.ft.Params)
 	if r.sc == nil {
@@ -1113,7 +1120,7 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	for k, l := range saved {
 		layout[k] = r.locals[l]
 	}
-	nf := &wasm.Func{TypeIdx: f.TypeIdx, Locals: r.locals[r.nParams:], Body: final, Offset: f.Offset}
+	nf := &wasm.Func{TypeIdx: f.TypeIdx, Locals: r.locals[r.nParams:], Body: final, Offset: f.Offset, Labels: r.outLabels}
 	return nf, layout, nil
 }
 

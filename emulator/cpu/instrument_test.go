@@ -79,7 +79,7 @@ func testModule(t testing.TB) []byte {
 		blockT(wasm.OpBlock, wasm.BlockOf(wasm.I32)),
 		insI(wasm.OpLocalGet, 0), insI(wasm.OpCall, 0),
 		insI(wasm.OpLocalGet, 0),
-		{Op: wasm.OpBrTable, Labels: []uint32{0, 0}, Index: 0},
+		{Op: wasm.OpBrTable, Index2: 2, Index: 0}, // targets 0, 0 in the function's Labels
 		ins(wasm.OpEnd),
 		ins(wasm.OpI32Add),
 		insI(wasm.OpLocalGet, 0), i32c(3), ins(wasm.OpI32Sub), insI(wasm.OpCall, 0),
@@ -102,7 +102,7 @@ func testModule(t testing.TB) []byte {
 	m.Funcs = []wasm.Func{
 		{TypeIdx: 0, Body: fib},
 		{TypeIdx: 1, Locals: []wasm.ValType{wasm.I32, wasm.I64}, Body: sum},
-		{TypeIdx: 2, Body: mixed},
+		{TypeIdx: 2, Body: mixed, Labels: []uint32{0, 0}},
 		{TypeIdx: 1, Locals: []wasm.ValType{wasm.I64}, Body: fibloop},
 	}
 	b, err := wasm.Encode(m)

@@ -30,9 +30,11 @@ type decoder struct {
 	// Arenas shared by the whole module: instructions, br_table labels and
 	// value types are carved out of a few large chunks.
 	arena     []Instr
-	arenaHint int // next chunk size outside the code section
-	secEnd    int // absolute end of the current section
-	labels    []uint32
+	arenaHint int      // next chunk size outside the code section
+	secEnd    int      // absolute end of the current section
+	labels    []uint32 // br_table targets; the current function's start at labStart
+	labStart  int
+	inConst   bool // decoding a constant expression
 	types     []ValType
 	// The first memory.init or data.drop, which needs a datacount section.
 	sawDataOp             bool
@@ -719,11 +721,15 @@ func (d *decoder) funcBody(f *Func) error {
 			}
 		}
 	}
+	d.labStart = len(d.labels)
 	body, err := d.expr(false)
 	if err != nil {
 		return err
 	}
 	f.Body = body
+	if n := len(d.labels); n > d.labStart {
+		f.Labels = d.labels[d.labStart:n:n]
+	}
 	return nil
 }
 
@@ -731,7 +737,8 @@ func (d *decoder) funcBody(f *Func) error {
 // allowed in it is checked by Validate, not here.
 func (d *decoder) constExpr() ([]Instr, error) {
 	saveInstr := d.instr
-	defer func() { d.instr = saveInstr }()
+	d.inConst = true
+	defer func() { d.instr, d.inConst = saveInstr, false }()
 	return d.expr(true)
 }
 
@@ -815,25 +822,26 @@ func (d *decoder) growArena(start int) {
 	d.arena = chunk
 }
 
-// u32s returns a capacity-limited window of n entries of the shared
-// uint32 arena (br_table labels), allocating a new chunk when it is full.
-func (d *decoder) u32s(n int) []uint32 {
-	if d.labels == nil || cap(d.labels)-len(d.labels) < n {
-		c := 2 * cap(d.labels)
-		if c < 1024 {
-			c = 1024
-		}
-		if c < n {
-			c = n
-		}
-		d.labels = make([]uint32, 0, c)
+// funcLabels extends the current function's br_table targets, which
+// occupy d.labels[d.labStart:], by n entries and returns them. A
+// function's targets stay contiguous (Func.Labels is one slice): when the
+// chunk is full, those decoded so far move to a new one.
+func (d *decoder) funcLabels(n int) []uint32 {
+	if cap(d.labels)-len(d.labels) < n {
+		partial := d.labels[d.labStart:]
+		c := max(2*cap(d.labels), 1024, 2*(len(partial)+n))
+		chunk := make([]uint32, len(partial), c)
+		copy(chunk, partial)
+		d.labels, d.labStart = chunk, 0
 	}
 	l := len(d.labels)
 	d.labels = d.labels[:l+n]
 	return d.labels[l : l+n : l+n]
 }
 
-// valTypes is u32s for value types (locals and signatures).
+// valTypes returns a capacity-limited window of n entries of the shared
+// value-type arena (locals and signatures), allocating a new chunk when
+// it is full.
 func (d *decoder) valTypes(n int) []ValType {
 	if d.types == nil || cap(d.types)-len(d.types) < n {
 		c := 2 * cap(d.types)
@@ -962,13 +970,18 @@ func (d *decoder) instrAt(in *Instr) error {
 		d.pos += n
 		in.Index = v
 	case immBrTable:
+		if d.inConst {
+			d.pos = opPos
+			return d.errf("br_table in a constant expression")
+		}
 		var n uint32
 		if n, err = d.count("br_table label count", 1); err != nil {
 			return err
 		}
-		in.Labels = d.u32s(int(n))
-		for i := range in.Labels {
-			if in.Labels[i], err = d.u32("br_table label"); err != nil {
+		labels := d.funcLabels(int(n))
+		in.Value, in.Index2 = uint64(len(d.labels)-len(labels)-d.labStart), n
+		for i := range labels {
+			if labels[i], err = d.u32("br_table label"); err != nil {
 				return err
 			}
 		}

@@ -225,7 +225,7 @@ func (e *encoder) section(m *Module, id SectionID) error {
 		e.u32(uint32(n))
 		for i := range m.Globals {
 			e.globalType(m.Globals[i].Type)
-			if err := e.expr(m.Globals[i].Init); err != nil {
+			if err := e.expr(m.Globals[i].Init, nil); err != nil {
 				return fmt.Errorf("wasm: encode: global %d: %w", i, err)
 			}
 		}
@@ -266,7 +266,7 @@ func (e *encoder) section(m *Module, id SectionID) error {
 				e.b = append(e.b, 0)
 			}
 			if ds.Mode != SegmentPassive {
-				if err := e.expr(ds.Offset); err != nil {
+				if err := e.expr(ds.Offset, nil); err != nil {
 					return fmt.Errorf("wasm: encode: data segment %d: %w", i, err)
 				}
 			}
@@ -304,7 +304,7 @@ func (e *encoder) elem(s *Elem) error {
 		if flags&2 != 0 {
 			e.u32(s.Table)
 		}
-		if err := e.expr(s.Offset); err != nil {
+		if err := e.expr(s.Offset, nil); err != nil {
 			return err
 		}
 	}
@@ -327,7 +327,7 @@ func (e *encoder) elem(s *Elem) error {
 	}
 	e.u32(uint32(len(s.Exprs)))
 	for _, x := range s.Exprs {
-		if err := e.expr(x); err != nil {
+		if err := e.expr(x, nil); err != nil {
 			return err
 		}
 	}
@@ -398,16 +398,17 @@ func (e *encoder) funcBody(f *Func) error {
 		e.b = append(e.b, byte(f.Locals[i]))
 		i = j
 	}
-	if err := e.expr(f.Body); err != nil {
+	if err := e.expr(f.Body, f.Labels); err != nil {
 		return err
 	}
 	return e.end(s)
 }
 
-// expr encodes a body or constant expression. The loop keeps the output
-// slice in a local and inlines the one-byte LEB case: most instructions
-// are an opcode byte plus at most one small index.
-func (e *encoder) expr(body []Instr) error {
+// expr encodes a body or constant expression; labels holds the br_table
+// targets (the function's Labels; nil for a constant expression). The loop
+// keeps the output slice in a local and inlines the one-byte LEB case:
+// most instructions are an opcode byte plus at most one small index.
+func (e *encoder) expr(body []Instr, labels []uint32) error {
 	b := e.b
 	for i := range body {
 		in := &body[i]
@@ -439,8 +440,13 @@ func (e *encoder) expr(body []Instr) error {
 		case immI64:
 			b = appendS64(b, int64(in.Value))
 		case immBrTable:
-			b = appendU32(b, uint32(len(in.Labels)))
-			for _, l := range in.Labels {
+			targets, ok := in.BrLabels(labels)
+			if !ok {
+				e.b = b
+				return fmt.Errorf("instruction %d: br_table names targets %d..%d+%d of %d", i, in.Value, in.Value, in.Index2, len(labels))
+			}
+			b = appendU32(b, uint32(len(targets)))
+			for _, l := range targets {
 				b = appendU32(b, l)
 			}
 			b = appendU32(b, in.Index)

@@ -22,7 +22,7 @@ func diffModules(a, b *Module) string {
 		}
 		for k := range fa.Body {
 			x, y := fa.Body[k], fb.Body[k]
-			if !sameInstr(x, y) {
+			if !sameInstr(x, y, fa.Labels, fb.Labels) {
 				return fmt.Sprintf("defined function %d instr %d: %+v vs %+v", i, k, x, y)
 			}
 		}
@@ -35,7 +35,7 @@ func diffModules(a, b *Module) string {
 	for i := range a.Datas {
 		da, db := &a.Datas[i], &b.Datas[i]
 		if da.Mode != db.Mode || da.Memory != db.Memory || da.Form != db.Form || !slices.Equal(da.Init, db.Init) ||
-			!slices.EqualFunc(da.Offset, db.Offset, sameInstr) {
+			!slices.EqualFunc(da.Offset, db.Offset, func(x, y Instr) bool { return sameInstr(x, y, nil, nil) }) {
 			return fmt.Sprintf("data segment %d: %v", i, cmp.Diff(da, db, cmpOpts...))
 		}
 	}
@@ -45,8 +45,14 @@ func diffModules(a, b *Module) string {
 	return cmp.Diff(&ca, &cb, cmpOpts...)
 }
 
-// sameInstr compares every field of two instructions, labels included.
-func sameInstr(x, y Instr) bool {
+// sameInstr compares every field of two instructions and, for br_table,
+// the targets they name in their functions' labels (lx, ly).
+func sameInstr(x, y Instr, lx, ly []uint32) bool {
+	if x.Op == OpBrTable && y.Op == OpBrTable {
+		tx, okx := x.BrLabels(lx)
+		ty, oky := y.BrLabels(ly)
+		return okx && oky && x.Index == y.Index && slices.Equal(tx, ty)
+	}
 	return x.Op == y.Op && x.Index == y.Index && x.Index2 == y.Index2 && x.Align == y.Align && x.Offset == y.Offset &&
-		x.Lane == y.Lane && x.Block == y.Block && x.Value == y.Value && x.ValueHi == y.ValueHi && slices.Equal(x.Labels, y.Labels)
+		x.Lane == y.Lane && x.Block == y.Block && x.Value == y.Value && x.ValueHi == y.ValueHi
 }

@@ -258,11 +258,18 @@ type Custom struct {
 // Offset is the byte offset of the function's code entry (its size field)
 // in the decoded binary, for error messages; 0 for functions built in
 // memory.
+//
+// Labels holds the targets of the body's br_table instructions, each
+// naming its run by position (see Instr): they live here rather than in
+// the instructions so that an Instr holds no pointer, which spares the
+// garbage collector scanning (and write barriers on copying) every
+// instruction of a module.
 type Func struct {
 	TypeIdx uint32
 	Locals  []ValType
 	Body    []Instr
 	Offset  uint32
+	Labels  []uint32
 }
 
 // Module is a decoded WebAssembly 2.0 module. Index spaces are the spec's:
@@ -355,14 +362,17 @@ func (b BlockType) Result() (ValType, bool) {
 	return ValType(b + 0x80), true
 }
 
-// Instr is one instruction. It is a flat value (no interfaces, one
-// allocation only for br_table targets) so that bodies are plain slices a
-// rewriter can walk, splice and rebuild cheaply. Which immediate fields are
+// Instr is one instruction. It is a flat value without pointers (no
+// interfaces; br_table targets live in Func.Labels) so that bodies are
+// plain slices a rewriter can walk, splice and rebuild cheaply, and that
+// the garbage collector never scans. Which immediate fields are
 // meaningful depends on Op:
 //
 //	block, loop, if                      Block
 //	br, br_if                            Index = label depth
-//	br_table                             Labels = targets, Index = default
+//	br_table                             Index = default, Index2 = number of targets,
+//	                                     Value = position of the first in Func.Labels
+//	                                     (BrLabels, SetBrLabels)
 //	call, ref.func                       Index = function index
 //	call_indirect                        Index = type index, Index2 = table
 //	local.*, global.*                    Index = local / global index
@@ -392,7 +402,24 @@ type Instr struct {
 	Block   BlockType
 	Value   uint64
 	ValueHi uint64
-	Labels  []uint32
+}
+
+// BrLabels returns the targets of a br_table instruction, held in labels
+// (the Labels of the function whose body holds in), or false if in names
+// a run outside labels. The result aliases labels.
+func (in *Instr) BrLabels(labels []uint32) ([]uint32, bool) {
+	start, n := in.Value, uint64(in.Index2)
+	if start > uint64(len(labels)) || n > uint64(len(labels))-start {
+		return nil, false
+	}
+	return labels[start : start+n : start+n], true
+}
+
+// SetBrLabels appends targets to *labels (the Labels of the function that
+// will hold in) and makes in, a br_table, name them. Cost: the append.
+func (in *Instr) SetBrLabels(labels *[]uint32, targets []uint32) {
+	in.Value, in.Index2 = uint64(len(*labels)), uint32(len(targets))
+	*labels = append(*labels, targets...)
 }
 
 // I32 returns the immediate of i32.const.

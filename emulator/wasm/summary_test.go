@@ -1,6 +1,9 @@
 package wasm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDecodeSummary(t *testing.T) {
 	mod := func(body ...Instr) *Module {
@@ -49,5 +52,58 @@ func TestDecodeSummary(t *testing.T) {
 		if plain.Summary != want {
 			t.Errorf("%s: summary after AddFunc %+v, want %+v", tc.name, plain.Summary, want)
 		}
+	}
+}
+
+// TestBrTableLabels checks the br_table targets' storage in Func.Labels:
+// SetBrLabels and BrLabels agree, a run outside the function's labels is
+// refused (by BrLabels, Encode and Validate) instead of panicking, and a
+// br_table in a constant expression is refused by Decode.
+func TestBrTableLabels(t *testing.T) {
+	var labels []uint32
+	a := Instr{Op: OpBrTable, Index: 0}
+	a.SetBrLabels(&labels, []uint32{0, 1, 0})
+	b := Instr{Op: OpBrTable, Index: 1}
+	b.SetBrLabels(&labels, []uint32{1})
+	if got, ok := a.BrLabels(labels); !ok || len(got) != 3 || got[1] != 1 {
+		t.Fatalf("first br_table: %v %v", got, ok)
+	}
+	if got, ok := b.BrLabels(labels); !ok || len(got) != 1 || got[0] != 1 {
+		t.Fatalf("second br_table: %v %v", got, ok)
+	}
+	for _, bad := range []Instr{{Op: OpBrTable, Value: 3, Index2: 2}, {Op: OpBrTable, Value: 1 << 40, Index2: 1}, {Op: OpBrTable, Value: 0, Index2: 5}} {
+		if _, ok := bad.BrLabels(labels); ok {
+			t.Fatalf("%+v: accepted against %d labels", bad, len(labels))
+		}
+	}
+	// (block (block (br_table 0 1 0 (local.get 0)))) in a () -> () with an i32 local.
+	body := []Instr{{Op: OpBlock, Block: BlockEmpty}, {Op: OpBlock, Block: BlockEmpty}, {Op: OpLocalGet}, a,
+		{Op: OpEnd}, {Op: OpEnd}, {Op: OpEnd}}
+	m := &Module{Types: []FuncType{{}}, Funcs: []Func{{Locals: []ValType{I32}, Body: body, Labels: labels}}}
+	bin, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Decode(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(m2); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := m2.Funcs[0].Body[3].BrLabels(m2.Funcs[0].Labels); !ok || len(got) != 3 || got[0] != 0 || got[1] != 1 {
+		t.Fatalf("decoded targets %v %v", got, ok)
+	}
+	m.Funcs[0].Labels = labels[:2]
+	if _, err := Encode(m); err == nil || !strings.Contains(err.Error(), "br_table") {
+		t.Fatalf("Encode with the targets out of range: %v", err)
+	}
+	if err := Validate(m); err == nil || !strings.Contains(err.Error(), "br_table") {
+		t.Fatalf("Validate with the targets out of range: %v", err)
+	}
+	// A global initialized by br_table: refused when decoded.
+	g := []byte{0, 'a', 's', 'm', 1, 0, 0, 0, byte(SectionGlobal), 8, 1, byte(I32), 0, byte(OpBrTable), 1, 0, 0, byte(OpEnd)}
+	if _, err := Decode(g); err == nil || !strings.Contains(err.Error(), "constant expression") {
+		t.Fatalf("br_table in a global's initializer: %v", err)
 	}
 }

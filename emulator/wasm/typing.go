@@ -175,6 +175,7 @@ type checker struct {
 	nImpGlob  int
 	refs      []bool
 	// per function
+	labels   []uint32 // the function's br_table targets
 	locals   []ValType
 	results  []ValType
 	vals     []ValType
@@ -389,6 +390,7 @@ func (c *checker) function(funcIdx uint32, visit Visitor) error {
 	sig := &m.Types[f.TypeIdx]
 	c.locals = append(append(c.locals[:0], sig.Params...), f.Locals...)
 	c.results = sig.Results
+	c.labels = f.Labels
 	c.vals = c.vals[:0]
 	c.ctrls = c.ctrls[:0]
 	c.valNodes = c.valNodes[:0]
@@ -607,7 +609,11 @@ func (c *checker) special(i int, in *Instr) error {
 			return err
 		}
 		arity := len(def.LabelTypes())
-		for _, l := range in.Labels {
+		targets, ok := in.BrLabels(c.labels)
+		if !ok {
+			return errf("br_table names targets %d..%d+%d of the function's %d", in.Value, in.Value, in.Index2, len(c.labels))
+		}
+		for _, l := range targets {
 			f, err := c.label(l)
 			if err != nil {
 				return err
