@@ -673,6 +673,9 @@ func (m *migration) restore() (*cpu.Thread, error) {
 		st := m.staging
 		m.staging = nil
 		if st == nil {
+			if len(dst) == 0 {
+				return nil // a memory of 0 pages: no page to transfer
+			}
 			return fmt.Errorf("no memory image was transferred")
 		}
 		return paging.Install(dst, st)
