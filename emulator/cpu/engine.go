@@ -28,7 +28,8 @@
 // Load decodes and validates the module, rewrites it, and compiles the
 // result. The rewrite adds two exported mutable globals, __dosemu_fuel (i64:
 // the budget of the current run) and __dosemu_state (i32: 0 normal, 1
-// unwinding, 2 rewinding), imports a few functions of the host module
+// unwinding, 2 rewinding), one private global (the site a rewinding frame
+// is headed for, from its restore to its dispatches), imports a few functions of the host module
 // "dosemu_cpu" (yield, typed save/load of one value, frame headers), exports
 // every mutable global as __dosemu_g<index>, and turns the start section
 // into the export __dosemu_start, run only on a fresh start. The name
@@ -69,14 +70,25 @@
 // the locals that may be live at a site (declared locals read after a
 // control point without an earlier write in the same stretch, and the
 // rewrite's spill locals except the arguments of a direct call of an
-// instrumented function, which the callee reloads itself) through
-// dosemu_cpu imports, and returns. On rewind the runtime sets the budget very negative, so every
-// function entry and loop header takes its slow path, where the rewinding
-// test lives: the function reloads its locals, and each level dispatches
-// to the item holding the target site (restored locals make if arms and
-// call_indirect targets what they were). The innermost site ends the
-// rewind; an import is then called again with the same arguments (restart
-// semantics). A body that begins with a block or loop holding sites hands
+// instrumented function, which the callee reloads itself, and the
+// condition and parameters of an if or block, see below) through
+// dosemu_cpu imports, and returns. On rewind the runtime sets the budget
+// very negative, so every function entry and loop header takes its slow
+// path, where the rewinding test lives: the function reloads its locals,
+// and each level dispatches to the item holding the target site (restored
+// locals make call_indirect targets what they were). The innermost site
+// ends the rewind; an import is then called again with the same arguments
+// (restart semantics). The dispatch itself sets the unsaved inputs of the
+// item it lands at: an if's condition from the target site (the then arm
+// or not), other inputs to zero inside loops, so that none of them stays
+// live around a loop or across a call only to feed a rare path. A direct
+// call of an instrumented function whose operands are all arguments
+// computed by pure code (locals, constants, non-trapping arithmetic) is
+// landed on before that code, which a rewind simply reruns: no spill. A
+// loop whose only site is such a call of a function that tests the budget
+// on entry, with only pure code before it, charges its iterations but has
+// neither a test nor a dispatch: the callee's test bounds it, and a rewind
+// runs the body from its top. A body that begins with a block or loop holding sites hands
 // its header (fuel test or rewind test, with its dispatch entries) down to
 // it, so a chain of nested blocks (every Go function's shape) pays one test
 // on entry instead of one per level, and a function or loop body that
@@ -95,11 +107,13 @@
 // skipped), sets globals, tables and drops, and rewinds on the first Run.
 //
 // Costs (2-core shared host, BenchmarkGuestRatio: process CPU time, min of
-// alternating rounds, ratio to plain wazero): loops 1.0-1.15x, the Go guest
-// about 1.2-1.25x, recursive fib about 1.6x (per call: an entry fuel test,
-// a loop test and an after-call state test, and the frame's live locals
-// kept across the call for the save path); modules grow about 1.6x (small
-// C programs) and 1.25x (Go). A save or load is one wasm->Go call
+// alternating rounds, ratio to plain wazero; noisy, ranges of several
+// runs): loops 1.0-1.1x, sha256 1.04-1.1x, the 64 MiB stream 1.13-1.22x,
+// the Go guest 1.1-1.3x, recursive fib 1.31-1.47x (per call: an entry
+// charge and test, a loop charge and an after-call state test, and the
+// frame's live locals kept across the call for the save path); geometric
+// mean 1.12-1.19x. Modules grow about 1.56-1.57x (small C programs) and
+// 1.22x (Go). A save or load is one wasm->Go call
 // (about 50 ns). An unwind and rewind of ten frames in one instance takes
 // about 10 us (BenchmarkUnwindRewind10); moving a stopped thread with ten
 // frames and 64 KiB of memory to a fresh instance about 100 us of CPU
