@@ -734,8 +734,7 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 	r.out = append(r.out, wasm.Instr{Op: opLandPlaceholder, Index: uint32(start), Index2: zeros, Value: uint64(len(r.sc.hdrLands) - start)})
 	lo := targets[0].lo
 	hi := targets[len(targets)-1].hi
-	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)
-	bad := r.depth - 1
+	bad := badLabel
 	r.emitI(wasm.OpGlobalGet, r.mi.siteG)
 	if lo != 0 {
 		r.emitConst32(int32(lo))
@@ -756,9 +755,12 @@ func (r *funcRewriter) emitDispatch(targets []target) {
 	bt := wasm.Instr{Op: wasm.OpBrTable, Index: r.rel(bad)}
 	bt.SetBrLabels(&r.outLabels, labels)
 	r.out = append(r.out, bt)
-	r.emitEnd()
-	r.emit(wasm.OpUnreachable)
 }
+
+// badLabel is the absolute label of the function's $bad block, whose end
+// traps: every dispatch sends a site it does not know there (a corrupt
+// capture), one block per function instead of one per dispatch.
+const badLabel = 1
 
 // emitRewinding pushes a value that is non-zero exactly while rewinding.
 // Wherever it is used the state cannot be unwinding (an unwind is only
@@ -1056,11 +1058,14 @@ func (r *funcRewriter) rewrite(f *wasm.Func) (*wasm.Func, []wasm.ValType, error)
 	r.out = r.sc.out[:0]
 	r.depth = 0
 	r.emitBlock(wasm.OpBlock, wasm.BlockOf(wasm.I32)) // $unwind, absolute label 0: yields the site
+	r.emitBlock(wasm.OpBlock, wasm.BlockEmpty)        // $bad, absolute label 1 (badLabel)
 	r.emitBlock(wasm.OpBlock, r.mi.resultBlockType(r.ft.Results))
-	r.labels = append(r.sc.labels[:0], 1) // the function's own label is now $body
+	r.labels = append(r.sc.labels[:0], 2) // the function's own label is now $body
 	r.emitSeq(top, header{kind: kindTop, charge: r.entry, hasCalls: r.hasCall, restore: true})
 	r.emitEnd()
 	r.emit(wasm.OpReturn)
+	r.emitEnd()
+	r.emit(wasm.OpUnreachable)
 	r.emitEnd()
 
 	saved := r.savedLocals()
