@@ -72,7 +72,10 @@ func (p *Pipe) Buffered() int { return p.n }
 // Ends reports the open read and write descriptions.
 func (p *Pipe) Ends() (readers, writers int) { return p.readers, p.writers }
 
-func (p *Pipe) free() int { return len(p.buf) - p.n }
+// free is the room left for writers. The ring may hold more than
+// PipeCapacity after bytes came back from a closed reader (unread); it
+// then takes no more until it is below capacity again.
+func (p *Pipe) free() int { return max(PipeCapacity-p.n, 0) }
 
 // readInto moves up to len(b) bytes out of the ring.
 func (p *Pipe) readInto(b []byte) int {
@@ -87,9 +90,43 @@ func (p *Pipe) readInto(b []byte) int {
 	}
 	if p.n == 0 {
 		p.head = 0 // keeps later writes in one piece
+		if len(p.buf) > PipeCapacity {
+			p.buf = p.buf[:PipeCapacity] // the ring grew for an unread
+		}
 	}
 	p.read += uint64(total)
 	return total
+}
+
+// unread puts b, bytes a reader took from the pipe and will never
+// deliver, back before everything the pipe holds, so the next reader gets
+// them first and in their order. The ring grows if it must: the bytes
+// were in the pipe before, and refusing them would lose them. Nothing
+// happens when no reader is left (the bytes would be dropped at once).
+// Cost: one copy of the bytes held and of b.
+func (p *Pipe) unread(b []byte) {
+	if len(b) == 0 || p.readers == 0 {
+		return
+	}
+	held := make([]byte, len(b)+p.n)
+	copy(held, b)
+	for i, c := len(b), 0; c < p.n; {
+		at := (p.head + c) % len(p.buf)
+		m := copy(held[i:], p.buf[at:min(at+p.n-c, len(p.buf))])
+		i += m
+		c += m
+	}
+	if len(held) > len(p.buf) {
+		p.buf = held
+	} else {
+		copy(p.buf, held)
+	}
+	wasEmpty := p.n == 0
+	p.head, p.n = 0, len(held)
+	p.read -= uint64(len(b))
+	if wasEmpty {
+		p.changed()
+	}
 }
 
 // writeFrom appends up to free() bytes of b to the ring.
@@ -154,7 +191,7 @@ func (p *Pipe) writeOp(b []byte) (int, error) {
 		return 0, vfs.EAGAIN
 	}
 	wasEmpty := p.n == 0
-	n := p.writeFrom(b)
+	n := p.writeFrom(b[:min(len(b), p.free())])
 	if wasEmpty {
 		p.changed()
 	}
@@ -246,12 +283,23 @@ func (e *pipeEnd) Readable() bool {
 }
 func (e *pipeEnd) Writable() bool { return e.write && !e.hand.draining() && e.p.canWrite() }
 
+// Close drops the end. A reader that a migration handed bytes it has not
+// read gives them back to the pipe first, once those still on their way
+// (a predecessor's read in flight) are back, so no other reader loses them.
 func (e *pipeEnd) Close() error {
 	if e.closed {
 		return nil
 	}
 	e.closed = true
-	e.p.closeEnd(e.write)
+	if e.write {
+		e.p.closeEnd(true)
+		return nil
+	}
+	e.hand.wait(func() {
+		e.hand.settle()
+		e.p.unread(e.hand.takeCarry())
+		e.p.closeEnd(false)
+	})
 	return nil
 }
 

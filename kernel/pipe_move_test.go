@@ -35,8 +35,12 @@ func TestPipeMovedReaderKeepsOrder(t *testing.T) {
 			if _, err := wr.Write([]byte("first")); err != nil {
 				t.Fatal(err)
 			}
-			// The migration: c1's end (its read just sent) is replaced by one
-			// on the destination, as MovePipeEnds does at commit.
+			// The process on c1 polls (a demand: its end sends a read);
+			// then the migration replaces c1's end (its read just sent) by
+			// one on the destination, as MovePipeEnds does at commit.
+			if old.Readable() {
+				t.Fatal("the remote end is readable before any read came back")
+			}
 			loop.Run(0)
 			oe := old.(*remotePipeEnd)
 			if !oe.reading {

@@ -63,6 +63,9 @@ type pipeWriteRep struct{ N int }
 type pipeCloseReq struct {
 	ID    uint64
 	Write bool
+	// Unread: a reader's bytes taken from the pipe that its process
+	// never read; they go back to the front of the pipe.
+	Unread []byte
 }
 
 type pipeReadyMsg struct{ Token uint64 }
@@ -186,6 +189,9 @@ func (k *Kernel) handlePipeClose(from int, m net.Message, reply func(net.Message
 		reply(net.Message{}, net.Errno(vfs.EBADF))
 		return
 	}
+	if !req.Write {
+		p.unread(req.Unread)
+	}
 	p.closeEnd(req.Write)
 	if p.readers == 0 && p.writers == 0 {
 		delete(k.procExt().pipes, p.id)
@@ -205,6 +211,14 @@ func (k *Kernel) handlePipeReady(from int, m net.Message, reply func(net.Message
 
 // remotePipeEnd is a pipe end held on a computer other than the pipe's
 // home.
+//
+// A reader fetches only on demand: a pipe.read leaves when the process
+// reads (or polls) and finds nothing buffered, never ahead of it. Bytes
+// taken from the pipe belong to this end until the process reads them;
+// another process reading the same pipe (a parent that kept its copy of
+// the end, a sibling) must not lose them to an end that would never be
+// read, so an end closed with bytes it fetched hands them back to the
+// pipe (pipe.close carries them; see Pipe.unread).
 type remotePipeEnd struct {
 	fd.Base
 	k     *Kernel // where the end is held
@@ -228,42 +242,92 @@ type remotePipeEnd struct {
 
 	moved, calls uint64 // bytes and requests, for tests
 
-	hand      handover // what an end this one replaced (migration) left
-	handedOff bool     // replaced by a migration: a late read is kept for the successor
-	// succ is a successor end (remote, see handover) whose first read
-	// waits for this end's read in flight to come back.
-	succ *remotePipeEnd
+	hand handover // what an end this one replaced (migration) left
+	// heirs counts the successors (see handover) that will take this
+	// end's bytes once its reads are settled; while there are any, the
+	// bytes are theirs, not the pipe's.
+	heirs int
+	// waiters are run when this end's read in flight comes back: the
+	// successors that wait for it to send or close.
+	waiters []func()
+	parked  bool // this end is among some predecessor's waiters
 }
 
 // handover is what a pipe end replaced by a migration (MovePipeEnds)
-// leaves to its successor, so that no byte is lost or reordered by the
-// move: a reader's bytes fetched but not yet read, and its read still in
-// flight (whose bytes are the successor's once they arrive, before any
-// the successor reads itself); a writer's outbox still on its way to the
-// pipe (the successor writes only once it has drained, so the pipe sees
-// the bytes in the order the process wrote them).
+// leaves to its successor, so that no byte is lost, repeated or
+// reordered by the move, however many moves follow one another: a
+// reader's bytes fetched but not yet read (carry), and the old end itself
+// (pred) while bytes may still arrive there (its read in flight, or the
+// reads of the ends it replaced in turn); a writer's outbox still on its
+// way to the pipe (the successor writes only once every predecessor has
+// drained, so the pipe sees the bytes in the order the process wrote them).
 //
 // Ordering of reads. The old end's read and the successor's first read
 // travel on different links (old computer to home, new computer to
 // home), so on links of different latencies the successor's could reach
 // the home first and take bytes that come after the old read's. So the
-// successor sends no read of its own while the old end's read is out: a
-// remote successor registers with its predecessor (succ) and is kicked
-// when that read's answer is back; a local successor (the pipe's home)
+// successor sends no read of its own while any predecessor's read is
+// out: a remote successor registers with that predecessor (waiters) and
+// is kicked when its answer is back; a local successor (the pipe's home)
 // answers EAGAIN until then. The pipe therefore serves the reads of the
-// old and the new end in the order the process made them.
+// old and the new ends in the order the process made them. The bytes
+// the process sees are, in order: carry, then pred's (its own carry, its
+// predecessor's, what it fetched), then what the successor fetches.
 type handover struct {
 	carry []byte
 	pred  *remotePipeEnd
 }
 
-// read serves b from the carried bytes; wait reports that the old end's
-// read is still in flight (nothing may be read past it yet).
-func (h *handover) read(b []byte) (n int, wait bool) {
-	if p := h.pred; p != nil && !p.reading {
-		h.carry = append(h.carry, p.in...)
-		p.in, h.pred = nil, nil
+// settled reports that no byte can still arrive at e or at any end it
+// replaced: every read of the chain is back.
+func (e *remotePipeEnd) settled() bool {
+	for x := e; x != nil; x = x.hand.pred {
+		if x.reading {
+			return false
+		}
 	}
+	return true
+}
+
+// unsettled is the first end of e's chain with a read out (nil when
+// settled): the one to wait for.
+func (e *remotePipeEnd) unsettled() *remotePipeEnd {
+	for x := e; x != nil; x = x.hand.pred {
+		if x.reading {
+			return x
+		}
+	}
+	return nil
+}
+
+// take removes and returns every byte e holds for the process, in the
+// order the process must see them. e must be settled.
+func (e *remotePipeEnd) take() []byte {
+	e.hand.settle()
+	b := append(e.hand.carry, e.in...)
+	e.hand.carry, e.in = nil, nil
+	return b
+}
+
+// settle moves the predecessor's bytes into carry once they are all
+// back, and forgets the predecessor.
+func (h *handover) settle() {
+	p := h.pred
+	if p == nil || !p.settled() {
+		return
+	}
+	h.carry = append(h.carry, p.take()...)
+	h.pred = nil
+	p.heirs--
+	if p.closed {
+		p.kick() // its close may have waited for its heir to take the bytes
+	}
+}
+
+// read serves b from the carried bytes; wait reports that a
+// predecessor's read is still in flight (nothing may be read past it yet).
+func (h *handover) read(b []byte) (n int, wait bool) {
+	h.settle()
 	if len(h.carry) > 0 {
 		n = copy(b, h.carry)
 		h.carry = h.carry[n:]
@@ -276,44 +340,83 @@ func (h *handover) read(b []byte) (n int, wait bool) {
 }
 
 func (h *handover) readable() bool {
-	return len(h.carry) > 0 || (h.pred != nil && !h.pred.reading && len(h.pred.in) > 0)
+	h.settle()
+	return len(h.carry) > 0
 }
 
-// waiting reports that the old reader's read is still out: the successor
+// waiting reports that a predecessor's read is still out: the successor
 // may neither read past it nor send a read of its own.
-func (h *handover) waiting() bool { return h.pred != nil && h.pred.reading }
+func (h *handover) waiting() bool {
+	h.settle()
+	return h.pred != nil
+}
 
-// draining reports that the old writer still has bytes on their way.
+// wait runs f once no predecessor's read holds the successor back (at
+// once when none does): it waits for each read out in the chain in turn.
+func (h *handover) wait(f func()) {
+	if !h.waiting() {
+		f()
+		return
+	}
+	x := h.pred.unsettled()
+	x.waiters = append(x.waiters, func() { h.wait(f) })
+}
+
+// draining reports that an old writer (this end's predecessor or one
+// before it) still has bytes on their way.
 func (h *handover) draining() bool {
 	p := h.pred
 	if p == nil {
 		return false
 	}
-	if p.err != nil || p.broken || (len(p.out) == 0 && !p.writing) {
+	if p.err != nil || p.broken || (len(p.out) == 0 && !p.writing && !p.hand.draining()) {
 		h.pred = nil
 		return false
 	}
 	return true
 }
 
+// takeCarry empties the carried bytes, for an end closed before reading
+// them: they go back to the pipe.
+func (h *handover) takeCarry() []byte {
+	b := h.carry
+	h.carry = nil
+	return b
+}
+
 // handOff moves what old (being replaced by a migration) holds for the
-// process into h.
+// process into h. Cost: one copy of the bytes old holds.
 func (h *handover) handOff(old fd.File) {
+	if le, ok := old.(*pipeEnd); ok {
+		// A local end holds nothing in flight of its own, but it may still
+		// hold what the end before it left: that passes on whole, the
+		// predecessor's heir with it.
+		h.carry = append(h.carry, le.hand.takeCarry()...)
+		if le.write && !le.hand.draining() {
+			return
+		}
+		h.pred, le.hand.pred = le.hand.pred, nil
+		return
+	}
 	e, ok := old.(*remotePipeEnd)
 	if !ok {
 		return
 	}
-	h.carry = append(append([]byte(nil), e.hand.carry...), e.in...)
-	e.in = nil
-	e.handedOff = true
-	switch {
-	case !e.write && e.hand.pred != nil:
-		h.pred = e.hand.pred // still waiting for the one before
-	case !e.write && e.reading:
-		h.pred = e
-	case e.write && (len(e.out) > 0 || e.writing || e.hand.pred != nil):
-		h.pred = e
+	if e.write {
+		if len(e.out) > 0 || e.writing || e.hand.draining() {
+			h.pred = e
+		}
+		return
 	}
+	// The process's oldest bytes first: what old carried is before
+	// anything old or its predecessors still have to deliver.
+	h.carry = append(h.carry, e.hand.takeCarry()...)
+	if e.settled() {
+		h.carry = append(h.carry, e.take()...)
+		return
+	}
+	h.pred = e
+	e.heirs++
 }
 
 var (
@@ -322,7 +425,7 @@ var (
 )
 
 // newRemotePipeEnd makes an end of pipe (home, id) on k; the caller has
-// counted it at the home.
+// counted it at the home. It sends nothing until the process uses it.
 func newRemotePipeEnd(k *Kernel, home int, id uint64, write bool) (*remotePipeEnd, error) {
 	if err := k.servePipes(); err != nil {
 		return nil, err
@@ -334,13 +437,12 @@ func newRemotePipeEnd(k *Kernel, home int, id uint64, write bool) (*remotePipeEn
 		x.remoteEnds = map[uint64]*remotePipeEnd{}
 	}
 	x.remoteEnds[e.token] = e
-	if !write {
-		e.kick() // start fetching: the first read then finds data sooner
-	}
 	return e, nil
 }
 
-// kick sends the next request if one is due, at the caller's time.
+// kick sends the next request if one is due, at the caller's time: a
+// writer's outbox, a reader's read when it has nothing buffered, the
+// close of a closed end once nothing else is due.
 func (e *remotePipeEnd) kick() {
 	if e.inFlight || e.finished || e.err != nil {
 		return
@@ -351,12 +453,19 @@ func (e *remotePipeEnd) kick() {
 		send = e.sendWrite
 		e.writing = true
 	case !e.write && !e.closed && len(e.in) == 0 && !e.eof:
-		if e.deferRead() {
+		if e.hand.waiting() {
+			e.park()
 			return
 		}
 		send = e.sendRead
 		e.reading = true
 	case e.closed:
+		if !e.write && e.heirs == 0 && e.hand.waiting() {
+			// Its bytes go back to the pipe with the close, after
+			// those still on their way to it.
+			e.park()
+			return
+		}
 		send = e.sendClose
 	default:
 		return
@@ -365,23 +474,29 @@ func (e *remotePipeEnd) kick() {
 	e.k.loop.At(max(e.k.currentTime(), e.k.loop.Now()), send)
 }
 
-// deferRead reports that this end must not send a read yet because the
-// end it replaced still has one out (see handover); the predecessor kicks
-// it when that read is back.
-func (e *remotePipeEnd) deferRead() bool {
-	if !e.hand.waiting() {
-		return false
+// park waits (once) for the predecessor's read that holds e back, then
+// kicks e again.
+func (e *remotePipeEnd) park() {
+	if e.parked {
+		return
 	}
-	e.hand.pred.succ = e
-	return true
+	e.parked = true
+	e.hand.wait(func() {
+		e.parked = false
+		e.kick()
+	})
 }
 
-// readDone ends a read: the successor that waited for it may send its own.
+// readDone ends a read: whoever waited for it may go on.
 func (e *remotePipeEnd) readDone() {
 	e.reading = false
-	if s := e.succ; s != nil {
-		e.succ = nil
-		s.kick()
+	ws := e.waiters
+	e.waiters = nil
+	for _, f := range ws {
+		f()
+	}
+	if e.heirs > 0 {
+		e.k.notifyHook() // a successor on another computer may read now
 	}
 }
 
@@ -399,8 +514,8 @@ func (e *remotePipeEnd) call(m net.Message, done func(net.Message, net.Errno)) {
 
 func (e *remotePipeEnd) fail(err error) {
 	e.inFlight, e.writing = false, false
-	e.readDone()
 	e.err = err
+	e.readDone()
 	e.out = nil
 	e.forget()
 	e.k.notifyHook()
@@ -411,11 +526,12 @@ func (e *remotePipeEnd) forget() {
 }
 
 func (e *remotePipeEnd) sendRead() {
-	if e.hand.waiting() {
-		// Kicked before the migration handed this end its predecessor
-		// (MovePipeEnds makes the end, then hands over): wait for it.
-		e.inFlight, e.reading = false, false
-		e.deferRead()
+	if e.closed || e.hand.waiting() {
+		// Closed, or handed a predecessor (MovePipeEnds makes the end,
+		// then hands over), since the read was due: no read now.
+		e.inFlight = false
+		e.readDone()
+		e.kick()
 		return
 	}
 	e.call(net.Message{Type: "pipe.read", Body: pipeReadReq{ID: e.id, Max: remoteChunk, Token: e.token}, Size: 24},
@@ -425,22 +541,18 @@ func (e *remotePipeEnd) sendRead() {
 				e.fail(vfs.Errno(no))
 				return
 			}
-			defer e.readDone() // after the bytes are where the successor looks
 			rep, _ := m.Body.(pipeReadRep)
-			if e.closed {
-				if e.handedOff && len(rep.Data) > 0 {
-					// The process moved on: its new end takes these.
-					e.in = append(e.in, rep.Data...)
-					e.k.notifyHook()
-				}
-				e.kick() // the guest is gone: only the close is left
-				return
-			}
+			// The bytes are the process's wherever it now reads: here,
+			// at a successor (heirs), or back in the pipe at the close.
 			e.in = append(e.in, rep.Data...)
-			e.eof = rep.EOF
+			e.eof = e.eof || rep.EOF
 			e.moved += uint64(len(rep.Data))
+			e.readDone() // after the bytes are where a successor looks
 			if len(rep.Data) > 0 || rep.EOF {
 				e.k.notifyHook()
+			}
+			if e.closed {
+				e.kick() // the guest is gone: only the close is left
 			}
 			// Nothing yet: the home will send pipe.ready.
 		})
@@ -467,8 +579,8 @@ func (e *remotePipeEnd) sendWrite() {
 			wasFull := len(e.out) > remoteWindow-PipeAtomic
 			e.out = e.out[n:]
 			e.moved += uint64(n)
-			if wasFull || (e.handedOff && len(e.out) == 0) {
-				e.k.notifyHook()
+			if wasFull || len(e.out) == 0 {
+				e.k.notifyHook() // a successor may write once the outbox is out
 			}
 			if n > 0 || len(e.out) == 0 {
 				e.kick()
@@ -478,7 +590,11 @@ func (e *remotePipeEnd) sendWrite() {
 }
 
 func (e *remotePipeEnd) sendClose() {
-	e.call(net.Message{Type: "pipe.close", Body: pipeCloseReq{ID: e.id, Write: e.write}, Size: 16},
+	var back []byte
+	if !e.write && e.heirs == 0 && !e.hand.waiting() {
+		back = e.take()
+	}
+	e.call(net.Message{Type: "pipe.close", Body: pipeCloseReq{ID: e.id, Write: e.write, Unread: back}, Size: 16 + len(back)},
 		func(net.Message, net.Errno) {
 			e.inFlight = false
 			e.finished = true
@@ -514,8 +630,7 @@ func (e *remotePipeEnd) Read(b []byte) (int, error) {
 	n := copy(b, e.in)
 	e.in = e.in[n:]
 	if len(e.in) == 0 {
-		e.in = nil
-		e.kick()
+		e.in = nil // the next read fetches: nothing is taken ahead of the process
 	}
 	return n, nil
 }
@@ -546,8 +661,17 @@ func (e *remotePipeEnd) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// Readable reports buffered bytes, end of file or a failure; when there
+// are none it asks the home for bytes (a poll is a demand to read).
 func (e *remotePipeEnd) Readable() bool {
-	return !e.write && (e.hand.readable() || (!e.hand.waiting() && (len(e.in) > 0 || e.eof || e.err != nil)))
+	if e.write || e.closed {
+		return false
+	}
+	if e.hand.readable() || (!e.hand.waiting() && (len(e.in) > 0 || e.eof || e.err != nil)) {
+		return true
+	}
+	e.kick()
+	return false
 }
 
 func (e *remotePipeEnd) Writable() bool {
@@ -562,13 +686,14 @@ func (e *remotePipeEnd) Sync(bool) error { return nil }
 
 // Close hands the end back: a writer's outbox is still delivered, then
 // the home is told (as a local close would, the pipe sees the end go only
-// after the bytes written before it).
+// after the bytes written before it); a reader's bytes not read by the
+// process go back to the pipe with the close (once its reads and those
+// of the ends it replaced are back), unless a successor takes them.
 func (e *remotePipeEnd) Close() error {
 	if e.closed {
 		return nil
 	}
 	e.closed = true
-	e.in = nil
 	if e.err != nil {
 		e.finished = true
 		e.forget()
