@@ -184,3 +184,23 @@ func TestValidateParallelFirstError(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCodecParallel decodes, validates and encodes arbitrary bytes on one
+// goroutine and spread over four with every body its own range: both must
+// give the same module bytes and the same errors.
+func FuzzCodecParallel(f *testing.F) {
+	f.Add(paddedModule())
+	for _, sm := range specModulesNoSkip() {
+		if data, err := os.ReadFile(sm.path); err == nil && len(data) < 1<<14 {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var one, four string
+		withParallel(1, minParallelInstrs, func() { one = codecDigest(data) })
+		withParallel(4, 1, func() { four = codecDigest(data) })
+		if one != four {
+			t.Fatalf("results differ:\none goroutine:   %.400s\nfour goroutines: %.400s", one, four)
+		}
+	})
+}
