@@ -108,11 +108,11 @@
 //
 // Costs (2-core shared host, BenchmarkGuestRatio: process CPU time, min of
 // alternating rounds, ratio to plain wazero; noisy, ranges of several
-// runs): loops 1.0-1.1x, sha256 1.04-1.1x, the 64 MiB stream 1.13-1.22x,
-// the Go guest 1.1-1.3x, recursive fib 1.31-1.47x (per call: an entry
+// runs): loops 1.0-1.1x, sha256 1.0-1.1x, the 64 MiB stream 1.13-1.22x,
+// the Go guest 1.05-1.3x, recursive fib 1.31-1.47x (per call: an entry
 // charge and test, a loop charge and an after-call state test, and the
 // frame's live locals kept across the call for the save path); geometric
-// mean 1.12-1.19x. Modules grow about 1.56-1.57x (small C programs) and
+// mean 1.12-1.2x. Modules grow about 1.53-1.54x (small C programs) and
 // 1.22x (Go). A save or load is one wasm->Go call
 // (about 50 ns). An unwind and rewind of ten frames in one instance takes
 // about 10 us (BenchmarkUnwindRewind10); moving a stopped thread with ten
