@@ -158,8 +158,7 @@ func reserve(n int) ([]byte, error) {
 }
 
 // recycle clears the first used bytes of reservation b (nothing past them
-// was touched) and pools it, or unmaps it when the pool is full or the
-// clearing failed.
+// was touched) and pools it, or unmaps it when the clearing failed.
 func recycle(b []byte, used int) {
 	used = min((used+chunk-1)&^(chunk-1), len(b))
 	if used > 0 {
@@ -170,14 +169,20 @@ func recycle(b []byte, used int) {
 			return
 		}
 	}
+	// A full pool drops its oldest entry: reservations of sizes no longer
+	// asked for (threads with other memory limits) must not keep the
+	// recent ones out.
+	var victim []byte
 	reservations.mu.Lock()
-	if len(reservations.free) < maxPooledReservations {
-		reservations.free = append(reservations.free, b)
-		b = nil
+	if len(reservations.free) == maxPooledReservations {
+		victim = reservations.free[0]
+		copy(reservations.free, reservations.free[1:])
+		reservations.free = reservations.free[:len(reservations.free)-1]
 	}
+	reservations.free = append(reservations.free, b)
 	reservations.mu.Unlock()
-	if b != nil {
-		_ = syscall.Munmap(b)
+	if victim != nil {
+		_ = syscall.Munmap(victim)
 	}
 }
 

@@ -60,7 +60,7 @@ func TestReservationReuseClears(t *testing.T) {
 }
 
 // TestReservationPoolBounded checks that closing many threads keeps at
-// most maxPooledReservations reservations.
+// most maxPooledReservations reservations, the most recent ones.
 func TestReservationPoolBounded(t *testing.T) {
 	eng := newTestEngine(t, Config{})
 	p := loadTestdata(t, eng, "thread.wasm")
@@ -68,13 +68,21 @@ func TestReservationPoolBounded(t *testing.T) {
 	for i := 0; i < maxPooledReservations+4; i++ {
 		ths = append(ths, startEntry(t, p, "_start"))
 	}
+	lastAddr := unsafe.SliceData(ths[len(ths)-1].mem.buf)
 	for _, th := range ths {
 		_ = th.Close()
 	}
 	reservations.mu.Lock()
 	n := len(reservations.free)
+	var newest *byte
+	if n > 0 {
+		newest = unsafe.SliceData(reservations.free[n-1])
+	}
 	reservations.mu.Unlock()
 	if n > maxPooledReservations {
 		t.Fatalf("%d reservations pooled, want at most %d", n, maxPooledReservations)
+	}
+	if newest != lastAddr {
+		t.Fatalf("the newest pooled reservation is not the last one released")
 	}
 }
