@@ -161,6 +161,7 @@ func (k *Kernel) swapImage(p *Process, x *execImage, c *vcpu, end vtime.Time) {
 	oldName := p.name
 	p.name, p.args, p.env = x.name, x.args, x.env
 	if old != nil {
+		k.endPostCopyForExec(p)
 		_ = old.Close()
 	}
 	_ = p.fds.CloseOnExec()
@@ -187,6 +188,27 @@ func (k *Kernel) swapImage(p *Process, x *execImage, c *vcpu, end vtime.Time) {
 	if k.policy.Event(sched.Event{T: end, Kind: kind, PID: p.pid, CPU: c.idx}) {
 		k.dropPlans()
 	}
+}
+
+// endPostCopyForExec ends a post-copy still filling the image that exec
+// replaces. The pager serves that image's memory from the source, and
+// closing the image hands its reservation back for reuse: a pager left
+// running would keep pushing the old image's pages into whatever instance
+// gets that reservation next (another process's memory), and the source
+// would keep pages nobody needs. The pages still missing are dropped, not
+// fetched: nothing will read them. The fetches of the slice that ended
+// with the exec are already charged (migAfterRun runs first). The trace
+// says so with a "done" event carrying dropped_pages.
+func (k *Kernel) endPostCopyForExec(p *Process) {
+	pm := p.mig
+	if pm == nil || pm.pager == nil || pm.post == nil {
+		return
+	}
+	m := pm.post
+	dropped := pm.pager.Missing()
+	st := m.endPost(false)
+	m.to.emitMig(m, "done", map[string]any{"fetches": st.Fetches, "fetched_pages": st.FetchedPages,
+		"pushed_pages": st.PushedPages, "dropped_pages": dropped, "reason": "exec"})
 }
 
 // procFinished is the process part of ending p: an exec in flight is

@@ -9,13 +9,19 @@ import (
 // restored from that capture, closing the old one: the round trip a
 // checkpoint or a migration makes, without moving. It is how
 // `--chaos capture=N` shows that capture is transparent (a guest's output
-// must not change). p must be between slices (ready, blocked or stopped);
+// must not change). p must be between slices (ready, blocked or stopped),
+// and no migration or post-copy of it may be in progress (EBUSY);
 // a blocked p is unwound out of its system call, which it repeats after
 // the rewind. Cost: two copies of the linear memory and an instantiation.
 func (p *Process) Recapture() error {
 	k := p.k
 	if p.th == nil || p.state == Running || p.state == Zombie || p.state == Dead {
 		return errf(vfs.EINVAL, "kernel: %s: recapture: the process is %s", p, p.state)
+	}
+	// Closing the old instance recycles its reservation, which a pager
+	// still filling it would keep writing into.
+	if pm := p.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
+		return errf(vfs.EBUSY, "kernel: %s: recapture: a migration of it is in progress", p)
 	}
 	c, err := p.th.Capture(k.ctx)
 	if err != nil {
