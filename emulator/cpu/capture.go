@@ -144,11 +144,10 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 // with zero reads it once where a copy would also write it.
 func cloneSparse(src []byte) []byte {
 	dst := make([]byte, len(src))
-	for off := 0; off < len(src); off += chunk {
-		end := min(off+chunk, len(src))
-		if !isZero(src[off:end]) {
-			copy(dst[off:end], src[off:end])
-		}
+	for off := 0; off < len(src); {
+		start, end := nonZeroRun(src, off)
+		copy(dst[start:end], src[start:end])
+		off = end
 	}
 	return dst
 }

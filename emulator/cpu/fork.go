@@ -147,29 +147,46 @@ const chunk = 4096
 // zero chunk of src is skipped when dst's is known or checked to be zero;
 // runs of non-zero chunks are pre-faulted in one madvise call and copied.
 func copyNonZero(dst, src []byte, dirty int) {
-	n := len(src)
-	for off := 0; off < n; {
-		end := min(off+chunk, n)
-		if isZero(src[off:end]) {
-			if off < dirty && !isZero(dst[off:end]) {
-				clear(dst[off:end])
+	for off := 0; off < len(src); {
+		start, end := nonZeroRun(src, off)
+		// The zero chunks before the run: dst may hold data there only
+		// below dirty.
+		for c := off; c < start && c < dirty; c += chunk {
+			if e := min(c+chunk, start); !isZero(dst[c:e]) {
+				clear(dst[c:e])
 			}
-			off = end
-			continue
 		}
-		// Extend the run of non-zero chunks.
-		run := end
-		for run < n {
-			e := min(run+chunk, n)
-			if isZero(src[run:e]) {
-				break
-			}
-			run = e
+		if start == end {
+			return
 		}
-		populate(dst[off:run])
-		copy(dst[off:run], src[off:run])
-		off = run
+		populate(dst[start:end])
+		copy(dst[start:end], src[start:end])
+		off = end
 	}
+}
+
+// nonZeroRun finds the first non-zero chunk of src at or after off (a
+// multiple of chunk) and the end of the run of non-zero chunks it begins:
+// src[start:end] is that run, and start == end == len(src) when the rest
+// of src is zero. Fork, capture and the fork image all move memory by
+// these runs, so that zero pages are neither read twice nor written.
+func nonZeroRun(src []byte, off int) (start, end int) {
+	n := len(src)
+	for off < n && isZero(src[off:min(off+chunk, n)]) {
+		off += chunk
+	}
+	if off >= n {
+		return n, n
+	}
+	end = min(off+chunk, n)
+	for end < n {
+		e := min(end+chunk, n)
+		if isZero(src[end:e]) {
+			break
+		}
+		end = e
+	}
+	return off, end
 }
 
 // zeroChunk is compared against: bytes.Equal is the runtime's vectorized

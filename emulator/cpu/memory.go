@@ -269,25 +269,15 @@ func (m *memImage) write(b []byte, off int) error {
 // writeNonZero stores the non-zero chunks of src at offset base onwards,
 // one write per run of them; the image must be zero there already.
 func (m *memImage) writeNonZero(src []byte, base int) error {
-	n := len(src)
-	for off := 0; off < n; {
-		end := min(off+chunk, n)
-		if isZero(src[off:end]) {
-			off = end
-			continue
+	for off := 0; off < len(src); {
+		start, end := nonZeroRun(src, off)
+		if start == end {
+			return nil
 		}
-		run := end
-		for run < n {
-			e := min(run+chunk, n)
-			if isZero(src[run:e]) {
-				break
-			}
-			run = e
-		}
-		if err := m.write(src[off:run], base+off); err != nil {
+		if err := m.write(src[start:end], base+start); err != nil {
 			return err
 		}
-		off = run
+		off = end
 	}
 	return nil
 }
