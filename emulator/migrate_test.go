@@ -21,14 +21,7 @@ import (
 func migRun(t *testing.T, plans ...string) (*rig, GID) {
 	t.Helper()
 	defer leakCheck(t)()
-	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
-	if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
-		t.Fatal(err)
-	}
-	g, err := r.Spawn(0, "stream", []string{"stream", "4", "60"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, g := streamRig(t)
 	r.plan(t, plans...)
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -463,14 +456,7 @@ func TestMigratePhaseFaultKeepsSourceInstance(t *testing.T) {
 			}
 			t.Run(mode.String()+"/"+name, func(t *testing.T) {
 				defer leakCheck(t)()
-				r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
-				if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
-					t.Fatal(err)
-				}
-				g, err := r.Spawn(0, "stream", []string{"stream", "4", "60"}, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				r, g := streamRig(t)
 				var (
 					old, after   *cpu.Thread
 					outcome      error
@@ -530,14 +516,7 @@ func TestMigratePhaseFaultKeepsSourceInstance(t *testing.T) {
 // rig, the process and Run's error.
 func postRun(t *testing.T, fail string, steps ...net.Step) (*rig, *kernel.Process, error) {
 	t.Helper()
-	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
-	if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
-		t.Fatal(err)
-	}
-	g, err := r.Spawn(0, "stream", []string{"stream", "4", "60"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, g := streamRig(t)
 	plan := "at=3ms pid=c0:2 to=c1 mode=postcopy"
 	if fail != "" {
 		plan += " fail=" + fail
@@ -706,4 +685,20 @@ func (r *rig) plan(t testing.TB, plans ...string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// streamRig starts stream (4 MiB, 60 passes: its checksum depends on every
+// page) on c0 of a three-computer cluster, seed 7: the process most
+// migration tests move.
+func streamRig(t testing.TB) (*rig, GID) {
+	t.Helper()
+	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 7})
+	if err := r.Load("stream", guest(t, "bench/stream")); err != nil {
+		t.Fatal(err)
+	}
+	g, err := r.Spawn(0, "stream", []string{"stream", "4", "60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, g
 }
