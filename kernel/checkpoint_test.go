@@ -38,18 +38,24 @@ func sampleCheckpoint(t testing.TB) *kernel.Checkpoint {
 	return cp
 }
 
+// TestCheckpointRoundTrip: a checkpoint taken between slices, and one
+// taken inside a blocking call (which carries the call's start), decode
+// to what was encoded.
 func TestCheckpointRoundTrip(t *testing.T) {
-	cp := sampleCheckpoint(t)
-	b, err := cp.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back kernel.Checkpoint
-	if err := back.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(cp, &back); d != "" {
-		t.Fatalf("round trip (-want +got):\n%s", d)
+	inCall := sampleCheckpoint(t)
+	inCall.InCall, inCall.CallStart = true, 4_000_000
+	for _, cp := range []*kernel.Checkpoint{sampleCheckpoint(t), inCall} {
+		b, err := cp.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back kernel.Checkpoint
+		if err := back.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(cp, &back); d != "" {
+			t.Fatalf("round trip (-want +got):\n%s", d)
+		}
 	}
 }
 
