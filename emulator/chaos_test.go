@@ -397,17 +397,21 @@ func sortLines(s string) string {
 }
 
 // BenchmarkChaosAtCalls: nowloop (a million dosemu.now calls; one op is
-// one run) without chaos, and with capture round trips at every 999,999th
-// and every 10,000th chaos point (1 and 100 turns per run, nearly all at
-// system calls: unwind, capture, serialize, decode, restore, rewind).
-// "off" against BenchmarkSyscall of a tree without chaos points is the
-// cost of the check at every system call's entry.
+// one run) without chaos, with chaos hooks that never call a turn, and
+// with capture round trips at every 999,999th and every 10,000th chaos
+// point (1 and 100 turns per run, nearly all at system calls: unwind,
+// capture, serialize, decode, restore, rewind). "never" against "off" is
+// the cost of counting a chaos point at every system call's entry (a few
+// ns); "capture=999999" against "never" is one turn, which leaves the
+// restored instance as fast as the original. "off" against
+// BenchmarkSyscall of a tree without chaos points is the cost of the nil
+// check at every entry.
 func BenchmarkChaosAtCalls(b *testing.B) {
 	const perRun = 1000000
 	for _, bc := range []struct {
 		name string
 		ch   Chaos
-	}{{"off", Chaos{}}, {"capture=999999", Chaos{Capture: 999999}}, {"capture=10000", Chaos{Capture: 10000}}} {
+	}{{"off", Chaos{}}, {"capture=never", Chaos{Capture: 1 << 40}}, {"capture=999999", Chaos{Capture: 999999}}, {"capture=10000", Chaos{Capture: 10000}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			c, err := New(Config{Computers: Uniform(1, 1), Seed: 1, Engine: testEngine, Chaos: bc.ch})
 			if err != nil {
