@@ -6,6 +6,10 @@
 #                             unless both builds and the committed modules
 #                             are byte-identical
 #
+# All modules: the guests here, and the test modules written in WebAssembly
+# text next to the Go tests (emulator/cpu/testdata, emulator/testdata,
+# testdata/guests).
+#
 # Toolchain: clang (wasm32-wasi) with wasi-libc, wabt's wat2wasm, and Go
 # (GOOS=wasip1). Missing tools are installed with apt-get.
 #
@@ -13,8 +17,9 @@
 # output; Go with -trimpath, no VCS stamp and an empty build id.
 set -eu
 
-cd "$(dirname "$0")"
-GUESTS=$(pwd)
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+GUESTS=$ROOT/guests
 
 CFLAGS="--target=wasm32-wasi -O2 -Wall -Werror -Wl,--strip-debug -I$GUESTS/sdk/c"
 
@@ -36,25 +41,27 @@ need_tools() {
 	fi
 }
 
-# build_all OUT: build every module, writing each to OUT/<its path>.
+# build_all OUT: build every module, writing each to OUT/<its path from
+# the repository's root>.
 build_all() {
 	out=$1
-	for src in *.c bench/*.c files/*.c net/*.c proc/*.c; do
+	for src in guests/*.c guests/bench/*.c guests/files/*.c guests/net/*.c guests/proc/*.c; do
 		[ -e "$src" ] || continue
 		mkdir -p "$out/$(dirname "$src")"
 		clang $CFLAGS -o "$out/${src%.c}.wasm" "$src"
 	done
-	for src in *.wat bench/*.wat files/*.wat net/*.wat proc/*.wat; do
+	for src in guests/*.wat guests/bench/*.wat guests/files/*.wat guests/net/*.wat guests/proc/*.wat \
+		emulator/cpu/testdata/*.wat emulator/testdata/*.wat testdata/guests/*.wat; do
 		[ -e "$src" ] || continue
 		mkdir -p "$out/$(dirname "$src")"
 		wat2wasm "$src" -o "$out/${src%.wat}.wasm"
 	done
 	# Go guests: a directory with a main package builds to <dir>.wasm.
 	for dir in goinfo bench/gowork net/goecho; do
-		mkdir -p "$out/$(dirname "$dir")"
-		(cd "$GUESTS/.." && GOFLAGS= GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 \
+		mkdir -p "$out/guests/$(dirname "$dir")"
+		GOFLAGS= GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 \
 			go build -trimpath -buildvcs=false -ldflags=-buildid= \
-			-o "$out/$dir.wasm" "./guests/$dir")
+			-o "$out/guests/$dir.wasm" "./guests/$dir"
 	done
 }
 
@@ -62,8 +69,8 @@ need_tools
 
 case "${1:-}" in
 "")
-	build_all "$GUESTS"
-	echo "build.sh: built $(find . -name '*.wasm' | wc -l) modules"
+	build_all "$ROOT"
+	echo "build.sh: built $(find guests emulator testdata -name '*.wasm' | wc -l) modules"
 	;;
 --check)
 	tmp=$(mktemp -d)
@@ -76,7 +83,7 @@ case "${1:-}" in
 			echo "build.sh: $f differs between two builds" >&2
 			status=1
 		fi
-		if ! cmp -s "$tmp/a/$f" "$f"; then
+		if ! cmp -s "$tmp/a/$f" "$ROOT/$f"; then
 			echo "build.sh: $f differs from the committed module (run guests/build.sh)" >&2
 			status=1
 		fi
