@@ -298,7 +298,9 @@ func (k *Kernel) restoreThread(p *Process, c *cpu.Capture, fill func(dst []byte,
 		}
 		memCap = lim - min(lim, used)
 	}
-	cfg := cpu.ThreadConfig{Data: p, MemoryLimit: memCap, Args: p.args, Env: p.env}
+	// No Args or Env: the kernel's WASI answers from p, and a config
+	// without them can take an instance prepared in advance (Prepare).
+	cfg := cpu.ThreadConfig{Data: p, MemoryLimit: memCap}
 	if fill == nil {
 		return p.prog.Restore(k.ctx, c, cfg)
 	}

@@ -580,6 +580,12 @@ func (k *Kernel) registerMigHandlers() {
 					reply(net.Message{}, net.Errno(vfs.ENOMEM))
 					return
 				}
+				// Instantiate now what the commit will restore into, so
+				// that its host time is not spent while the process is
+				// frozen (pre-copy freezes only later). Virtual time is
+				// unaffected; a failure here leaves the restore to
+				// instantiate, and report, itself.
+				_ = mm.m.p.prog.Prepare(k.ctx)
 			}
 			if mm.phase == PhasePush {
 				mm.m.pushArrived()
@@ -688,13 +694,9 @@ func (m *migration) restore() (*cpu.Thread, error) {
 
 // memRegion is a thread's linear memory as a region of its reservation.
 func memRegion(th *cpu.Thread) ([]byte, error) {
-	mem := th.Module().Memory()
-	if mem == nil || mem.Size() == 0 {
-		return nil, nil
-	}
-	b, ok := mem.Read(0, mem.Size())
-	if !ok {
-		return nil, fmt.Errorf("reading %d bytes of linear memory failed", mem.Size())
+	b, err := th.ExposeMemory()
+	if err != nil || b == nil {
+		return nil, err
 	}
 	return paging.RegionOf(b)
 }

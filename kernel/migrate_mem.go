@@ -235,22 +235,12 @@ func (m *migration) closeTracker() {
 
 // memBytes is the guest's linear memory as a slice of its reservation.
 func (m *migration) memBytes() ([]byte, error) {
-	mem := m.p.th.Module().Memory()
-	if mem == nil {
-		return nil, nil
-	}
-	// After a fork the memory may share pages copy-on-write, which
-	// paging's mremap and userfaultfd cannot move: make them its own.
-	if err := m.p.th.Unshare(); err != nil {
+	// Exposed: made private if a fork left it sharing pages (paging's
+	// mremap and userfaultfd cannot move those), and cleared by remapping
+	// when its thread is released.
+	b, err := m.p.th.ExposeMemory()
+	if err != nil || b == nil {
 		return nil, err
-	}
-	size := mem.Size()
-	if size == 0 {
-		return nil, nil
-	}
-	b, ok := mem.Read(0, size)
-	if !ok {
-		return nil, fmt.Errorf("reading %d bytes of linear memory failed", size)
 	}
 	return paging.RegionOf(b)
 }

@@ -31,7 +31,7 @@ func (p *Process) Recapture() error {
 	if lim := k.cfg.MemoryLimit; lim > 0 {
 		memCap = lim - min(lim, k.memUsed-p.stats.Memory)
 	}
-	th, err := p.prog.Restore(k.ctx, c, cpu.ThreadConfig{Data: p, MemoryLimit: memCap, Args: p.args, Env: p.env})
+	th, err := p.prog.Restore(k.ctx, c, cpu.ThreadConfig{Data: p, MemoryLimit: memCap})
 	if err != nil {
 		return errf(vfs.ENOEXEC, "kernel: %s: recapture: restore: %v", p, err)
 	}

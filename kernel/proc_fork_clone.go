@@ -23,7 +23,7 @@ func (k *Kernel) cloneThread(p, child *Process, memCap uint64) (*cpu.Thread, err
 	if mode == cpu.ForkShared && p.mig != nil && p.mig.pager != nil {
 		mode = cpu.ForkNonZero
 	}
-	th, err := p.th.ForkWith(k.ctx, cpu.ThreadConfig{Data: child, MemoryLimit: memCap, Args: child.args, Env: child.env}, mode)
+	th, err := p.th.ForkWith(k.ctx, cpu.ThreadConfig{Data: child, MemoryLimit: memCap}, mode)
 	if err != nil {
 		if errors.Is(err, cpu.ErrForkCapture) {
 			return nil, errf(vfs.ENOTSUP, "kernel: %s: fork %s: %v", k.cfg.Name, p, err)

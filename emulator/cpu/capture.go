@@ -118,7 +118,7 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 		}
 		c.Memory = b
 		if copyMem {
-			c.Memory = cloneSparse(b)
+			c.Memory = cloneSparse(b, t.mem.populated(b))
 		}
 	}
 	gs, err := t.boundGlobals()
@@ -141,11 +141,12 @@ func (t *Thread) capture(ctx context.Context, copyMem bool) (*Capture, error) {
 // cloneSparse copies a linear memory into a new zeroed buffer, writing
 // only its non-zero 4 KiB chunks: guests leave most of their memory zero
 // (untouched heap, stack below its high-water mark), and comparing a chunk
-// with zero reads it once where a copy would also write it.
-func cloneSparse(src []byte) []byte {
+// with zero reads it once where a copy would also write it. Chunks pop
+// does not hold are not even read.
+func cloneSparse(src []byte, pop pageSet) []byte {
 	dst := make([]byte, len(src))
 	for off := 0; off < len(src); {
-		start, end := nonZeroRun(src, off)
+		start, end := nonZeroRun(src, off, pop)
 		copy(dst[start:end], src[start:end])
 		off = end
 	}
@@ -204,7 +205,7 @@ type restoringKey struct{}
 // copy of the memory, and the rewind (≈50 ns per saved value) in the first
 // Run.
 func (p *Program) Restore(ctx context.Context, c *Capture, cfg ThreadConfig) (*Thread, error) {
-	return p.restore(ctx, c, cfg, func(dst []byte, initLen int) { copyNonZero(dst, c.Memory, initLen) })
+	return p.restore(ctx, c, cfg, func(_ *Thread, dst []byte, initLen int) { copyNonZero(dst, c.Memory, initLen, nil) })
 }
 
 // boundGlobals returns the instance's captured globals (Rewrite.Globals),
@@ -232,7 +233,7 @@ func (t *Thread) boundGlobals() ([]api.MutableGlobal, error) {
 // fresh instance's whole memory, already grown to len(c.Memory), and the
 // size instantiation gave it (the part data segments may have written;
 // the rest is zero).
-func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fill func(dst []byte, initLen int)) (*Thread, error) {
+func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fill func(t *Thread, dst []byte, initLen int)) (*Thread, error) {
 	if p.inst == nil {
 		return nil, fmt.Errorf("cpu: restore %s: %w", p.name, errNotInstrumented)
 	}
@@ -297,7 +298,7 @@ func (p *Program) restore(ctx context.Context, c *Capture, cfg ThreadConfig, fil
 		if pi.dataKnown {
 			dirty = min(dirty, pi.dataEnd)
 		}
-		fill(dst, int(dirty))
+		fill(t, dst, int(dirty))
 	}
 	gs, err := t.boundGlobals()
 	if err != nil {

@@ -31,7 +31,10 @@ func (t *Thread) CaptureState(ctx context.Context) (*Capture, error) {
 // Run.
 func (p *Program) RestoreWith(ctx context.Context, c *Capture, cfg ThreadConfig, fill func(dst []byte, initLen int) error) (*Thread, error) {
 	var ferr error
-	t, err := p.restore(ctx, c, cfg, func(dst []byte, initLen int) { ferr = fill(dst, initLen) })
+	t, err := p.restore(ctx, c, cfg, func(t *Thread, dst []byte, initLen int) {
+		t.mem.exposed = true // fill may remap
+		ferr = fill(dst, initLen)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -40,4 +43,29 @@ func (p *Program) RestoreWith(ctx context.Context, c *Capture, cfg ThreadConfig,
 		return nil, fmt.Errorf("cpu: restore %s: filling %d bytes of memory: %w", p.name, len(c.Memory), ferr)
 	}
 	return t, nil
+}
+
+// ExposeMemory returns the thread's whole linear memory (nil when it has
+// none, or none yet) to a caller that moves or serves its pages by other
+// means than writing them: package paging's mremap and userfaultfd. Those
+// assume private anonymous memory, so a memory sharing pages
+// copy-on-write with another (after a fork) is made private first, as
+// Unshare does. From then on, releasing the thread clears its reservation
+// with a fresh mapping, which also drops whatever registrations the
+// caller left on the range, never by writing zeros over it. The thread
+// must be stopped.
+func (t *Thread) ExposeMemory() ([]byte, error) {
+	if err := t.Unshare(); err != nil {
+		return nil, err
+	}
+	m := t.mod.Memory()
+	if m == nil || m.Size() == 0 {
+		return nil, nil
+	}
+	b, ok := m.Read(0, m.Size())
+	if !ok {
+		return nil, fmt.Errorf("cpu: expose the memory of %s: reading %d bytes failed", t.prog.name, m.Size())
+	}
+	t.mem.exposed = true
+	return b, nil
 }

@@ -153,11 +153,14 @@ func (pi *progInst) bindGlobals(t *Thread) error {
 }
 
 // bind prepares a fresh start: the module's start function, removed by the
-// rewrite, runs now with an unbounded budget (a start function that yields
-// is simply refilled: there is no Run to return to yet).
+// rewrite, runs now (unless the instance is being restored) with an
+// unbounded budget (a start function that yields is simply refilled:
+// there is no Run to return to yet).
 func (pi *progInst) bind(t *Thread) error {
-	if err := pi.bindGlobals(t); err != nil {
-		return err
+	if t.cont == nil { // a prepared instance was bound when it was made
+		if err := pi.bindGlobals(t); err != nil {
+			return err
+		}
 	}
 	if !pi.hasStart || t.ctx.Value(restoringKey{}) != nil {
 		return nil

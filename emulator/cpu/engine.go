@@ -103,7 +103,8 @@
 // (instrument_tables.go; other modules get no extra code). A non-null
 // externref in a table fails the capture (ErrHostRef); a non-null funcref
 // held in a frame makes Restore refuse the capture. Restore instantiates
-// afresh (no start function), grows and overwrites memory (zero pages are
+// afresh (no start function), or takes an instance prepared in advance
+// that has run no guest code, grows and overwrites memory (zero pages are
 // skipped), sets globals, tables and drops, and rewinds on the first Run.
 //
 // Costs (2-core shared host, BenchmarkGuestRatio: process CPU time, min of
@@ -115,14 +116,20 @@
 // mean 1.12-1.2x. Modules grow about 1.53-1.54x (small C programs) and
 // 1.22x (Go). A save or load is one wasm->Go call
 // (about 50 ns). An unwind and rewind of ten frames in one instance takes
-// about 10 us (BenchmarkUnwindRewind10); moving a stopped thread with ten
-// frames and 64 KiB of memory to a fresh instance about 100 us of CPU
-// (BenchmarkCaptureParts: the capture about 30, mostly allocating, zeroing
-// and later collecting the 64 KiB copy; the restore and close about 30,
-// mostly wazero's instantiation, the entry's call engine and faulting the
-// memory's pages in, the reservation coming cleared from a pool
-// (memory.go); the first Run's rewind about 15, the guest goroutine's stack
-// grown once up front instead of by repeated copies).
+// about 9-11 us (BenchmarkUnwindRewind10). A whole move of a thread
+// parked ten frames deep with 64 KiB of memory into a fresh instance
+// (BenchmarkCaptureRestore10: capture, restore, the first Run's rewind to
+// where it was) takes about 23-30 us by Fork (the memory copied straight
+// from the old instance), of which about 8 us are wazero's instantiation
+// and a few the guest goroutine's start; 15-17 us when the instance was
+// made in advance by Program.Prepare (spare.go), as a migration's prepare
+// phase does. Through a Capture that owns its copy of the memory (a
+// checkpoint) it takes 45-52 us prepared and 70-90 us fresh: allocating
+// the 64 KiB copy on the Go heap costs 25-30 us, nearly all of it page
+// faults of freshly scavenged heap pages. Memory no guest ever touched is
+// neither read nor written by capture or fork (populated: one read of
+// /proc/self/pagemap instead of a zero-page fault per 4 KiB), and a
+// released reservation is emptied with madvise and pooled (memory.go).
 //
 // The rewrite of a module (decode, validate, instrument, encode) handles
 // function bodies on GOMAXPROCS goroutines, with output and errors those
@@ -216,8 +223,12 @@ func (e *Engine) Plain() bool { return e.plain }
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	e.closed = true
+	progs := e.programs
 	e.programs = nil
 	e.mu.Unlock()
+	for _, p := range progs {
+		p.dropSpares()
+	}
 	err := e.rt.Close(ctx)
 	if cerr := e.cache.Close(ctx); err == nil {
 		err = cerr
@@ -247,7 +258,8 @@ type Program struct {
 	layoutErr  error
 
 	mu      sync.Mutex
-	threads int // live threads, for reporting what sharing saves
+	threads int       // live threads, for reporting what sharing saves
+	spares  []*Thread // prepared instances (Prepare), taken last first
 }
 
 // Load returns the Program for wasm, compiling it on first sight. The name

@@ -81,12 +81,12 @@ func (t *Thread) ForkWith(ctx context.Context, cfg ThreadConfig, mode ForkMode) 
 		// Sharing failed (out of mappings or file memory): a copy still
 		// makes a correct child.
 	}
-	return t.prog.restore(ctx, c, cfg, func(dst []byte, initLen int) {
+	return t.prog.restore(ctx, c, cfg, func(_ *Thread, dst []byte, initLen int) {
 		if mode == ForkCopyAll {
 			copy(dst, src)
 			return
 		}
-		copyNonZero(dst, src, initLen)
+		copyNonZero(dst, src, initLen, t.mem.populated(src))
 	})
 }
 
@@ -102,7 +102,7 @@ func (t *Thread) forkShared(ctx context.Context, c *Capture, cfg ThreadConfig, i
 	n := len(c.Memory)
 	// The child's memory is replaced wholesale by the mapping: nothing to
 	// fill.
-	child, err := t.prog.restore(ctx, c, cfg, func([]byte, int) {})
+	child, err := t.prog.restore(ctx, c, cfg, func(*Thread, []byte, int) {})
 	if err != nil {
 		img.release()
 		return nil, err
@@ -146,9 +146,9 @@ const chunk = 4096
 // mapping: zero beyond dirty, and anything below it (data segments). A
 // zero chunk of src is skipped when dst's is known or checked to be zero;
 // runs of non-zero chunks are pre-faulted in one madvise call and copied.
-func copyNonZero(dst, src []byte, dirty int) {
+func copyNonZero(dst, src []byte, dirty int, pop pageSet) {
 	for off := 0; off < len(src); {
-		start, end := nonZeroRun(src, off)
+		start, end := nonZeroRun(src, off, pop)
 		// The zero chunks before the run: dst may hold data there only
 		// below dirty.
 		for c := off; c < start && c < dirty; c += chunk {
@@ -170,9 +170,11 @@ func copyNonZero(dst, src []byte, dirty int) {
 // src[start:end] is that run, and start == end == len(src) when the rest
 // of src is zero. Fork, capture and the fork image all move memory by
 // these runs, so that zero pages are neither read twice nor written.
-func nonZeroRun(src []byte, off int) (start, end int) {
+// Chunks pop does not hold are zero without being read (nil pop holds
+// every chunk).
+func nonZeroRun(src []byte, off int, pop pageSet) (start, end int) {
 	n := len(src)
-	for off < n && isZero(src[off:min(off+chunk, n)]) {
+	for off < n && (!pop.has(off/chunk) || isZero(src[off:min(off+chunk, n)])) {
 		off += chunk
 	}
 	if off >= n {
@@ -181,13 +183,19 @@ func nonZeroRun(src []byte, off int) (start, end int) {
 	end = min(off+chunk, n)
 	for end < n {
 		e := min(end+chunk, n)
-		if isZero(src[end:e]) {
+		if !pop.has(end/chunk) || isZero(src[end:e]) {
 			break
 		}
 		end = e
 	}
 	return off, end
 }
+
+// pageSet is a set of a memory's chunks (4 KiB pages) by index, one bit
+// each; the nil set holds every chunk.
+type pageSet []uint64
+
+func (s pageSet) has(i int) bool { return s == nil || s[i>>6]&(1<<(i&63)) != 0 }
 
 // zeroChunk is compared against: bytes.Equal is the runtime's vectorized
 // memequal, several times faster than a Go loop over words.

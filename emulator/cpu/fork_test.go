@@ -296,7 +296,7 @@ func TestCopyNonZero(t *testing.T) {
 		for i := 0; i < dirty; i++ {
 			dst[i] = 0xee
 		}
-		copyNonZero(dst, src, dirty)
+		copyNonZero(dst, src, dirty, nil)
 		if !bytes.Equal(dst, src) {
 			t.Fatalf("dirty %d: destination differs from source", dirty)
 		}

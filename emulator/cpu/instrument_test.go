@@ -371,51 +371,6 @@ func fuzzInstrument(f *testing.F, seed []byte, allowReserved bool) {
 	})
 }
 
-// BenchmarkCaptureRestore10 measures one capture (unwind of a 10-frame
-// stack, memory copy) plus a restore into a fresh instance and its rewind.
-func BenchmarkCaptureRestore10(b *testing.B) {
-	eng := newTestEngine(b, Config{})
-	ctx := context.Background()
-	p, err := eng.Load(ctx, "test", testModule(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	th, err := p.Start(ctx, ThreadConfig{Entry: "fib", Params: []uint64{25}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Advance until the stack is 10 frames deep at a preemption.
-	for {
-		if s := th.Run(3); s.Kind != Preempted {
-			b.Fatalf("stop %v", s.Kind)
-		}
-		c, err := th.Capture(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(c.Frames) == 10 {
-			break
-		}
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		c, err := th.Capture(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		nt, err := p.Restore(ctx, c, ThreadConfig{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		// One run of budget 1 rewinds all frames and stops at the next check.
-		if s := nt.Run(1); s.Kind != Preempted {
-			b.Fatalf("restored run: %v", s.Kind)
-		}
-		_ = nt.Close()
-	}
-}
-
 // BenchmarkInstrumentThroughput measures the rewrite (decode, validate,
 // instrument, encode) on the repo's guests, in module bytes per second,
 // and reports the code growth ratio.

@@ -160,6 +160,7 @@ const (
 	actContinue resumeAction = iota // carry on: Block returns true; or start the pending entry
 	actCapture                      // return false so the stack can unwind
 	actKill                         // the thread is being closed
+	actWarm                         // idle goroutine: just answer (Prepare)
 )
 
 type threadKey struct{}
@@ -178,8 +179,44 @@ var ErrClosed = errors.New("cpu: thread is closed")
 // Start instantiates a fresh, anonymous instance of the program and returns
 // a Thread ready to run its entry. The module's start function (if any) runs
 // now, on the caller's goroutine. Cost: one instantiation (memory
-// reservation, data segments, globals, tables) and no compilation.
+// reservation, data segments, globals, tables) and no compilation; or,
+// when the program holds a prepared instance and cfg names no module name,
+// arguments, environment or streams, taking that instance (see Prepare).
 func (p *Program) Start(ctx context.Context, cfg ThreadConfig) (*Thread, error) {
+	t := p.takeSpare(cfg)
+	if t != nil {
+		t.Data = cfg.Data
+		t.ctx = context.WithValue(ctx, threadKey{}, t)
+	} else {
+		var err error
+		if t, err = p.newThread(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
+		}
+	}
+	if p.inst != nil {
+		if err := p.inst.bind(t); err != nil {
+			_ = t.discard()
+			return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
+		}
+	}
+	if !cfg.NoEntry {
+		entry := cfg.Entry
+		if entry == "" {
+			entry = "_start"
+		}
+		if err := t.Call(entry, cfg.Params...); err != nil {
+			_ = t.discard()
+			return nil, err
+		}
+	}
+	p.mu.Lock()
+	p.threads++
+	p.mu.Unlock()
+	return t, nil
+}
+
+// newThread instantiates the program for Start and Prepare.
+func (p *Program) newThread(ctx context.Context, cfg ThreadConfig) (*Thread, error) {
 	t := &Thread{
 		Data:    cfg.Data,
 		prog:    p,
@@ -201,7 +238,7 @@ func (p *Program) Start(ctx context.Context, cfg ThreadConfig) (*Thread, error) 
 	for _, kv := range cfg.Env {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("cpu: start %s: environment entry %q is not KEY=VALUE", p.name, kv)
+			return nil, fmt.Errorf("environment entry %q is not KEY=VALUE", kv)
 		}
 		mc = mc.WithEnv(k, v)
 	}
@@ -217,30 +254,9 @@ func (p *Program) Start(ctx context.Context, cfg ThreadConfig) (*Thread, error) 
 
 	mod, err := t.instantiate(mc)
 	if err != nil {
-		return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
+		return nil, err
 	}
 	t.mod = mod
-	if p.inst != nil {
-		if err := p.inst.bind(t); err != nil {
-			_ = mod.Close(ctx)
-			t.mem.release()
-			return nil, fmt.Errorf("cpu: start %s: %w", p.name, err)
-		}
-	}
-	if !cfg.NoEntry {
-		entry := cfg.Entry
-		if entry == "" {
-			entry = "_start"
-		}
-		if err := t.Call(entry, cfg.Params...); err != nil {
-			_ = mod.Close(ctx)
-			t.mem.release()
-			return nil, err
-		}
-	}
-	p.mu.Lock()
-	p.threads++
-	p.mu.Unlock()
 	return t, nil
 }
 
@@ -381,7 +397,14 @@ func (t *Thread) Run(fuel uint64) Stop {
 func (t *Thread) guest() {
 	defer func() { t.stopped <- Stop{} }()
 	growStack()
-	for <-t.resume != actKill {
+	for {
+		switch <-t.resume {
+		case actKill:
+			return
+		case actWarm:
+			t.stopped <- Stop{}
+			continue
+		}
 		res, err := t.entry.Call(t.ctx, t.params...)
 		t.stopped <- t.finish(res, err)
 	}
@@ -503,16 +526,23 @@ func (t *Thread) Close() error {
 	if t.state == stRunning {
 		return fmt.Errorf("cpu: close %s: thread is running (Close called from its own host function?)", t.prog.name)
 	}
-	if t.worker {
-		t.resume <- actKill
-		<-t.stopped
-		t.worker = false
-	}
 	t.closed = true
 	t.state = stDone
 	t.prog.mu.Lock()
 	t.prog.threads--
 	t.prog.mu.Unlock()
+	return t.discard()
+}
+
+// discard ends the guest goroutine, the instance and the reservation of a
+// thread that is being closed, or that Start or Prepare made but never
+// handed out.
+func (t *Thread) discard() error {
+	if t.worker {
+		t.resume <- actKill
+		<-t.stopped
+		t.worker = false
+	}
 	// The guest context may already be cancelled; closing must not depend on it.
 	err := t.mod.Close(context.Background())
 	t.mem.release()

@@ -26,6 +26,19 @@
   (func (export "forever")
     loop $again call $block drop br $again end)
 
+  ;; Recurses until $d is 0, each frame with a value live across its call,
+  ;; and blocks forever at the bottom: d+1 frames parked in a host call.
+  (func $deepblock (export "deepblock") (param $d i32) (result i32) (local $x i32)
+    local.get $d i32.const 3 i32.mul local.set $x
+    local.get $d i32.eqz
+    if (result i32)
+      loop $again call $block drop br $again end
+      unreachable
+    else
+      local.get $d i32.const 1 i32.sub call $deepblock
+      local.get $x i32.add
+    end)
+
   (func (export "trap") unreachable)
   (func (export "oob") (result i32) i32.const 0x7ffffff0 i32.load)
   (func $rec (export "recurse") (param i32) (result i32)
