@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
+	"dosemu/emulator/paging"
 	"dosemu/emulator/wasm"
 )
 
@@ -308,6 +310,66 @@ func TestReusedReservationIsZero(t *testing.T) {
 				}
 			}
 			c.release()
+		}
+	}
+}
+
+// TestStalePagerCannotReachRecycledReservation: a post-copy pager left
+// serving a thread's memory after the thread closed (the hazard the
+// kernel avoids by ending post-copies before exec and exit) cannot write
+// into the instance that gets the reservation next: an exposed memory's
+// reservation is remapped on release, which takes the userfaultfd
+// registration with it, so the stale pager's copies find nothing
+// registered.
+func TestStalePagerCannotReachRecycledReservation(t *testing.T) {
+	if err := paging.Available(); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	p := loadTestdata(t, newTestEngine(t, Config{}), "thread.wasm")
+	a, err := p.Start(ctx, ThreadConfig{NoEntry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := a.ExposeMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := paging.NewPages(len(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range src.Bytes() {
+		src.Bytes()[i] = 0xab
+	}
+	pg, err := paging.NewPager(mem, src, paging.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = pg.Drop()
+		paging.Settle()
+	}()
+	if pg.Mode() != paging.Demand {
+		t.Skip("no userfaultfd: the pager copied everything at once")
+	}
+	_ = a.Close()
+
+	b, err := p.Start(ctx, ThreadConfig{NoEntry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	bm, ok := b.Module().Memory().Read(0, b.Module().Memory().Size())
+	if !ok || len(bm) != len(mem) || unsafe.SliceData(bm) != unsafe.SliceData(mem) {
+		t.Fatalf("the next instance did not get the released reservation (%p, want %p)", unsafe.SliceData(bm), unsafe.SliceData(mem))
+	}
+	if n, err := pg.Push(0, len(mem)); err == nil && n > 0 {
+		t.Fatalf("the stale pager installed %d pages into another instance's memory", n)
+	}
+	for i, v := range bm {
+		if v != 0 {
+			t.Fatalf("byte %d of the next instance's memory is %#x, want 0", i, v)
 		}
 	}
 }
