@@ -27,9 +27,9 @@ type CaptureTrip struct {
 // (EBUSY): its memory is being served from elsewhere. No virtual time is
 // charged, so a program's timing, and therefore its output, is unchanged.
 // On any error p keeps its old thread and carries on as if nothing
-// happened. Cost: the capture copies the linear memory, serialization
-// copies it twice more (encode, decode), and the restore instantiates and
-// copies it once more.
+// happened. Cost: serialization copies the linear memory twice (encode,
+// straight from the stopped instance, and decode), and the restore
+// instantiates and copies it once more.
 func (p *Process) CaptureRoundTrip() (CaptureTrip, error) {
 	k := p.k
 	if p.th == nil || p.state == Running || p.state == Zombie || p.state == Dead {
@@ -38,7 +38,9 @@ func (p *Process) CaptureRoundTrip() (CaptureTrip, error) {
 	if pm := p.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
 		return CaptureTrip{}, errf(vfs.EBUSY, "kernel: %s: capture round trip: a migration of it is in progress", p)
 	}
-	c, err := p.th.Capture(k.ctx)
+	// The capture's memory aliases the instance's, which stays stopped
+	// until the encoding below has copied it.
+	c, err := p.th.CaptureState(k.ctx)
 	if err != nil {
 		return CaptureTrip{}, errf(vfs.ENOTSUP, "kernel: %s: capture: %v", p, err)
 	}

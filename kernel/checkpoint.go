@@ -174,7 +174,9 @@ func (k *Kernel) checkpoint(p *Process) (*Checkpoint, error) {
 		}
 		return nil, errf(vfs.ENOTSUP, "kernel: %s: checkpoint %s: fd %d (%s) cannot be checkpointed: only the standard streams and preopened directories can", k.cfg.Name, p, s.FD, what)
 	}
-	c, err := p.th.Capture(k.ctx)
+	// The capture's memory aliases the instance's, which stays stopped
+	// until the encoding below has copied it.
+	c, err := p.th.CaptureState(k.ctx)
 	if err != nil {
 		return nil, errf(vfs.ENOTSUP, "kernel: %s: checkpoint %s: capture: %v", k.cfg.Name, p, err)
 	}

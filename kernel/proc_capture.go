@@ -12,7 +12,9 @@ import (
 // must not change). p must be between slices (ready, blocked or stopped),
 // and no migration or post-copy of it may be in progress (EBUSY);
 // a blocked p is unwound out of its system call, which it repeats after
-// the rewind. Cost: two copies of the linear memory and an instantiation.
+// the rewind. Cost: an instantiation and one copy of the linear memory,
+// made by Fork straight from the old instance into the new (the round
+// trip Restore(Capture()) makes, without the intermediate copy).
 func (p *Process) Recapture() error {
 	k := p.k
 	if p.th == nil || p.state == Running || p.state == Zombie || p.state == Dead {
@@ -23,7 +25,7 @@ func (p *Process) Recapture() error {
 	if pm := p.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
 		return errf(vfs.EBUSY, "kernel: %s: recapture: a migration of it is in progress", p)
 	}
-	c, err := p.th.Capture(k.ctx)
+	c, err := p.th.CaptureState(k.ctx)
 	if err != nil {
 		return errf(vfs.ENOTSUP, "kernel: %s: recapture: %v", p, err)
 	}
@@ -31,7 +33,7 @@ func (p *Process) Recapture() error {
 	if lim := k.cfg.MemoryLimit; lim > 0 {
 		memCap = lim - min(lim, k.memUsed-p.stats.Memory)
 	}
-	th, err := p.prog.Restore(k.ctx, c, cpu.ThreadConfig{Data: p, MemoryLimit: memCap})
+	th, err := p.th.ForkWith(k.ctx, cpu.ThreadConfig{Data: p, MemoryLimit: memCap}, cpu.ForkNonZero)
 	if err != nil {
 		return errf(vfs.ENOEXEC, "kernel: %s: recapture: restore: %v", p, err)
 	}
