@@ -50,10 +50,10 @@ func (p *Program) RestoreWith(ctx context.Context, c *Capture, cfg ThreadConfig,
 // means than writing them: package paging's mremap and userfaultfd. Those
 // assume private anonymous memory, so a memory sharing pages
 // copy-on-write with another (after a fork) is made private first, as
-// Unshare does. From then on, releasing the thread clears its reservation
-// with a fresh mapping, which also drops whatever registrations the
-// caller left on the range, never by writing zeros over it. The thread
-// must be stopped.
+// Unshare does. From then on, releasing the thread empties its
+// reservation with a fresh mapping, which also drops whatever
+// registrations the caller left on the range (madvise, used for memories
+// never exposed, would leave them). The thread must be stopped.
 func (t *Thread) ExposeMemory() ([]byte, error) {
 	if err := t.Unshare(); err != nil {
 		return nil, err
