@@ -3,8 +3,6 @@ package cpu
 import (
 	"context"
 	"fmt"
-
-	"github.com/tetratelabs/wazero/api"
 )
 
 // Prepared instances.
@@ -81,21 +79,11 @@ func (p *Program) readySpare(t *Thread, entries []string) error {
 			return err
 		}
 	}
-	if t.mod.ExportedFunction("_start") != nil {
-		entries = append(entries, "_start")
-	}
+	t.export("_start") // a command's entry, when it has one
 	for _, name := range entries {
-		if t.funcs[name] != nil {
-			continue
-		}
-		fn := t.mod.ExportedFunction(name)
-		if fn == nil {
+		if t.export(name) == nil {
 			return fmt.Errorf("no exported function %q", name)
 		}
-		if t.funcs == nil {
-			t.funcs = make(map[string]api.Function, len(entries))
-		}
-		t.funcs[name] = fn
 	}
 	t.worker = true
 	go t.guest()

@@ -123,7 +123,7 @@ type Thread struct {
 	// funcs caches the instance's exported functions by name: wazero
 	// builds a call engine (a stack of ≈10 KiB) per lookup, so each
 	// export is looked up once per instance and its engine reused.
-	funcs map[string]api.Function
+	funcs []namedFunc
 
 	// Hand-off between Run (kernel goroutine) and the guest goroutine.
 	// The goroutine is started by the first Run and lives until Close,
@@ -300,15 +300,9 @@ func (t *Thread) Call(export string, params ...uint64) error {
 	if t.state != stDone && t.state != stIdle {
 		return fmt.Errorf("cpu: call %s in %s: thread is still inside %s (%s)", export, t.prog.name, t.eName, t.state)
 	}
-	fn := t.funcs[export]
+	fn := t.export(export)
 	if fn == nil {
-		if fn = t.mod.ExportedFunction(export); fn == nil {
-			return fmt.Errorf("cpu: call %s in %s: no exported function %q", export, t.prog.name, export)
-		}
-		if t.funcs == nil {
-			t.funcs = make(map[string]api.Function, 1)
-		}
-		t.funcs[export] = fn
+		return fmt.Errorf("cpu: call %s in %s: no exported function %q", export, t.prog.name, export)
 	}
 	if n := paramSlots(fn.Definition().ParamTypes()); n != len(params) {
 		return fmt.Errorf("cpu: call %s in %s: takes %d parameter slots, given %d", export, t.prog.name, n, len(params))
@@ -316,6 +310,28 @@ func (t *Thread) Call(export string, params ...uint64) error {
 	t.entry, t.eName, t.params = fn, export, append(t.params[:0], params...)
 	t.state = stIdle
 	return nil
+}
+
+// namedFunc is an export looked up (Thread.funcs).
+type namedFunc struct {
+	name string
+	fn   api.Function
+}
+
+// export returns the named exported function, looked up once per
+// instance, or nil. A thread calls one or two exports: a list is cheaper
+// than a map to build and to search.
+func (t *Thread) export(name string) api.Function {
+	for _, f := range t.funcs {
+		if f.name == name {
+			return f.fn
+		}
+	}
+	fn := t.mod.ExportedFunction(name)
+	if fn != nil {
+		t.funcs = append(t.funcs, namedFunc{name, fn})
+	}
+	return fn
 }
 
 // valueTypeV128 is the binary code of v128, which wazero's api package does
