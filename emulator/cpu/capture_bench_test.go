@@ -127,7 +127,9 @@ func BenchmarkCaptureParts(b *testing.B) {
 // Variants:
 //
 //	copy      Capture (the capture owns a copy of the memory) and
-//	          Restore: a checkpoint's pair
+//	          Restore: for a caller that keeps the capture while the
+//	          thread runs on (the kernel's checkpoints and chaos round
+//	          trips encode straight from CaptureState instead)
 //	fork      ForkWith(ForkNonZero): the same capture and restore with
 //	          the memory copied straight from the old instance into the
 //	          new, no copy of its own in between: a move within the host

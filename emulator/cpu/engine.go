@@ -121,12 +121,12 @@
 // (BenchmarkCaptureRestore10: capture, restore, the first Run's rewind to
 // where it was) takes about 23-30 us by Fork (the memory copied straight
 // from the old instance), of which about 8 us are wazero's instantiation
-// and a few the guest goroutine's start; 15-17 us when the instance was
+// and a few the guest goroutine's start; 13-17 us when the instance was
 // made in advance by Program.Prepare (spare.go), as a migration's prepare
-// phase does. Through a Capture that owns its copy of the memory (a
-// checkpoint) it takes 45-52 us prepared and 70-90 us fresh: allocating
-// the 64 KiB copy on the Go heap costs 25-30 us, nearly all of it page
-// faults of freshly scavenged heap pages. Memory no guest ever touched is
+// phase does. Through a Capture that owns its copy of the memory it
+// takes 45-52 us prepared and 70-90 us fresh: allocating the 64 KiB copy
+// on the Go heap costs 25-30 us, nearly all of it page faults of freshly
+// scavenged heap pages. Memory no guest ever touched is
 // neither read nor written by capture or fork (populated: one read of
 // /proc/self/pagemap instead of a zero-page fault per 4 KiB), and a
 // released reservation is emptied with madvise and pooled (memory.go).
