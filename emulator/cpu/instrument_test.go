@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -341,8 +342,29 @@ func FuzzCaptureUnmarshal(f *testing.F) {
 }
 
 // FuzzInstrument checks that every module the decoder and validator accept
-// is rewritten without error into a module wazero compiles.
+// is rewritten without error into a module wazero compiles. Seeds: the
+// test module, the spec suite's modules (when wazero's module download is
+// present; every 16th with -short, which the race run uses) and the repo's
+// guests under 64 KiB.
 func FuzzInstrument(f *testing.F) {
+	if d := specDir(); d != "" {
+		mods, _ := filepath.Glob(filepath.Join(d, "*.wasm"))
+		for i, p := range mods {
+			if testing.Short() && i%16 != 0 {
+				continue
+			}
+			if b, err := os.ReadFile(p); err == nil && len(b) < 1<<16 {
+				f.Add(b)
+			}
+		}
+	}
+	guests, _ := filepath.Glob(filepath.Join("..", "..", "guests", "*", "*.wasm"))
+	top, _ := filepath.Glob(filepath.Join("..", "..", "guests", "*.wasm"))
+	for _, p := range append(guests, top...) {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 1<<16 {
+			f.Add(b)
+		}
+	}
 	fuzzInstrument(f, testModule(f), false)
 }
 
