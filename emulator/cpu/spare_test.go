@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
 	"dosemu/emulator/paging"
@@ -233,13 +232,7 @@ func TestPreparedBoundAndReleased(t *testing.T) {
 	if p.Spares() != 0 {
 		t.Fatalf("%d prepared instances after the engine closed", p.Spares())
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after close, %d before the engine", n, before)
-	}
+	waitGoroutines(t, before)
 }
 
 // TestPopulatedPages: the chunks a memory reports as possibly holding data

@@ -243,7 +243,13 @@ func TestCloseKillsParkedThreads(t *testing.T) {
 	if p.Threads() != 0 {
 		t.Fatalf("Threads() = %d after closing all, want 0", p.Threads())
 	}
-	// Goroutine exit is asynchronous to Close's return by a hair: poll.
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines fails t unless the goroutine count falls back to before
+// within 5 s: goroutine exit is asynchronous to Close's return by a hair.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
