@@ -114,22 +114,23 @@
 // charge and test, a loop charge and an after-call state test, and the
 // frame's live locals kept across the call for the save path); geometric
 // mean 1.12-1.2x. Modules grow about 1.53-1.54x (small C programs) and
-// 1.22x (Go). A save or load is one wasm->Go call
-// (about 50 ns). An unwind and rewind of ten frames in one instance takes
-// about 9-11 us (BenchmarkUnwindRewind10). A whole move of a thread
+// 1.22x (Go). A save or load is one wasm->Go call (about 50 ns). An
+// unwind and rewind of ten frames in one instance takes about 8-12 us
+// (BenchmarkUnwindRewind10). A whole move of a thread
 // parked ten frames deep with 64 KiB of memory into a fresh instance
 // (BenchmarkCaptureRestore10: capture, restore, the first Run's rewind to
-// where it was) takes about 23-30 us by Fork (the memory copied straight
-// from the old instance), of which about 8 us are wazero's instantiation
-// and a few the guest goroutine's start; 13-17 us when the instance was
-// made in advance by Program.Prepare (spare.go), as a migration's prepare
-// phase does. Through a Capture that owns its copy of the memory it
-// takes 45-52 us prepared and 70-90 us fresh: allocating the 64 KiB copy
-// on the Go heap costs 25-30 us, nearly all of it page faults of freshly
-// scavenged heap pages. Memory no guest ever touched is
-// neither read nor written by capture or fork (populated: one read of
-// /proc/self/pagemap instead of a zero-page fault per 4 KiB), and a
-// released reservation is emptied with madvise and pooled (memory.go).
+// where it was) takes about 23-33 us by Fork (the memory copied straight
+// from the old instance), of which about 6-8 us are wazero's
+// instantiation and a few the guest goroutine's start; 13-22 us (about
+// 17 typically) when the instance was made in advance by Program.Prepare
+// (spare.go), as a migration's prepare phase does. Through a Capture that
+// owns its copy of the memory it takes 46-58 us prepared and 67-81 us
+// fresh: allocating the 64 KiB copy on the Go heap costs 25-30 us, nearly
+// all of it page faults of freshly scavenged heap pages. Memory no guest
+// ever touched is neither read nor written by capture or fork (populated:
+// one read of /proc/self/pagemap instead of a zero-page fault per 4 KiB),
+// and a released reservation is emptied with madvise and pooled
+// (memory.go).
 //
 // The rewrite of a module (decode, validate, instrument, encode) handles
 // function bodies on GOMAXPROCS goroutines, with output and errors those
