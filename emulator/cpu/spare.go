@@ -24,7 +24,8 @@ import (
 // when it takes the instance for a fresh start, as it would have run at
 // instantiation: nothing in between can observe the difference, since no
 // guest code ran). Its memory is reserved at the module's own maximum;
-// the limit of the thread that takes it is applied on taking.
+// the limit of the thread that takes it is applied on taking. While it
+// waits it holds what instantiation wrote (the data segments' pages).
 
 // maxSpares bounds the instances a program holds prepared: each holds a
 // reservation, a goroutine with a grown stack and an instance.
@@ -54,10 +55,13 @@ func (p *Program) Prepare(ctx context.Context, entries ...string) error {
 		_ = t.discard()
 		return fmt.Errorf("cpu: prepare %s: %w", p.name, err)
 	}
+	// The engine's state is read under p.mu, which Close's dropSpares
+	// takes after marking the engine closed: a spare added here is
+	// either seen by dropSpares or not added at all.
+	p.mu.Lock()
 	p.eng.mu.Lock()
 	closed := p.eng.closed
 	p.eng.mu.Unlock()
-	p.mu.Lock()
 	if closed || len(p.spares) >= maxSpares {
 		p.mu.Unlock()
 		return t.discard()
