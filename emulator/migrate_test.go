@@ -69,9 +69,20 @@ func TestMigrateEachModeKeepsOutput(t *testing.T) {
 	}
 	for _, mode := range []string{"stopcopy", "precopy", "postcopy"} {
 		t.Run(mode, func(t *testing.T) {
+			prog, err := base.Program("stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			spares := prog.Spares()
 			r, g := migRun(t, "at=3ms pid=c0:2 to=c1 mode="+mode, "at=400ms pid=c0:2 to=c2 mode="+mode)
 			if got := r.out.String(); got != want {
 				t.Fatalf("output after migration:\n%s\nwant:\n%s", got, want)
+			}
+			// Each destination prepares an instance at the prepare phase,
+			// and the restore at commit takes it (a config it cannot take
+			// would leave them piling up).
+			if n := prog.Spares(); n > spares {
+				t.Errorf("%d prepared instances after two moves, %d before: the restores did not take them", n, spares)
 			}
 			if m, a := moved(r); m != 2 || a != 0 {
 				t.Fatalf("moved %d aborted %d, want 2 and 0\n%s", m, a, r.trace.String())
