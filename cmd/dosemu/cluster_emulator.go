@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"dosemu/emulator"
+	"dosemu/emulator/cpu"
 	"dosemu/kernel"
 	"dosemu/kernel/fd"
 	"dosemu/vfs"
@@ -87,13 +88,19 @@ func newEmulatorCluster(ctx context.Context, spec clusterSpec) (cluster, error) 
 			mounts = append(mounts, m)
 		}
 	}
+	cache, err := compileCacheDir()
+	if err != nil {
+		e.closeHosts()
+		return nil, err
+	}
 	cfg := emulator.Config{
-		Mounts:    mounts,
-		RootDir:   spec.RootDir,
-		Computers: computers,
-		Quantum:   spec.Quantum,
-		Sched:     spec.Sched,
-		Balancer:  spec.Balancer,
+		EngineConfig: cpu.Config{CacheDir: cache},
+		Mounts:       mounts,
+		RootDir:      spec.RootDir,
+		Computers:    computers,
+		Quantum:      spec.Quantum,
+		Sched:        spec.Sched,
+		Balancer:     spec.Balancer,
 		PolicyFault: func(computer string, err error) {
 			if spec.PolicyFault != nil {
 				spec.PolicyFault(computer, err)

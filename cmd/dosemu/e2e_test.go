@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -245,7 +246,16 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// Compiled code is cached for the package's runs in a directory of
+	// their own, not the user's cache.
+	cache, err := os.MkdirTemp("", "dosemu-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv(cacheEnv, cache)
 	code := m.Run()
+	os.RemoveAll(cache)
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
