@@ -149,7 +149,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -172,9 +174,10 @@ type Config struct {
 // Engine compiles and caches programs and owns the wazero runtime in which
 // the kernel registers its host modules. It is safe for concurrent use.
 type Engine struct {
-	rt    wazero.Runtime
-	cache wazero.CompilationCache
-	plain bool
+	rt       wazero.Runtime
+	cache    wazero.CompilationCache
+	cacheDir string // Config.CacheDir
+	plain    bool
 
 	mu       sync.Mutex
 	programs map[[sha256.Size]byte]*Program
@@ -207,6 +210,7 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 	return &Engine{
 		rt:       rt,
 		cache:    cache,
+		cacheDir: cfg.CacheDir,
 		plain:    cfg.Plain,
 		programs: make(map[[sha256.Size]byte]*Program),
 	}, nil
@@ -216,6 +220,27 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 // instantiates its host modules ("wasi_snapshot_preview1", "dosemu") here
 // once; every Program's imports resolve against them.
 func (e *Engine) Runtime() wazero.Runtime { return e.rt }
+
+// dropCachedCode removes the compiled code wazero keeps in dir (its
+// per-version "wazero-*" directories; nothing else of dir).
+func dropCachedCode(dir string) error {
+	subs, err := filepath.Glob(filepath.Join(dir, "wazero-*"))
+	if err != nil {
+		return err
+	}
+	for _, d := range subs {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return err
+		}
+		for _, en := range entries {
+			if err := os.RemoveAll(filepath.Join(d, en.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // Plain reports whether the engine runs programs without the rewrite.
 func (e *Engine) Plain() bool { return e.plain }
@@ -293,6 +318,14 @@ func (e *Engine) Load(ctx context.Context, name string, wasm []byte) (*Program, 
 	}
 	execBefore := executableBytes()
 	cm, err := e.rt.CompileModule(ctx, code)
+	if err != nil && e.cacheDir != "" && strings.Contains(err.Error(), "compilationcache") {
+		// A damaged entry of the on-disk cache (wazero fails the compile
+		// instead of ignoring it): the cache is only a cache, so its
+		// entries go and the module is compiled afresh.
+		if rerr := dropCachedCode(e.cacheDir); rerr == nil {
+			cm, err = e.rt.CompileModule(ctx, code)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cpu: load %s: compile: %w", name, err)
 	}

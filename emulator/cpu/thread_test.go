@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -438,4 +439,33 @@ func hasStartSection(b []byte) bool {
 		i += int(size)
 	}
 	return false
+}
+
+// TestDiskCacheSurvivesDamage: a damaged entry of the on-disk compilation
+// cache (truncated files) does not stop the program from loading: the
+// entries go and the module is compiled again.
+func TestDiskCacheSurvivesDamage(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	eng := newTestEngine(t, Config{CacheDir: dir})
+	loadTestdata(t, eng, "thread.wasm")
+	_ = eng.Close(ctx)
+	files, _ := filepath.Glob(filepath.Join(dir, "wazero-*", "*"))
+	if len(files) == 0 {
+		t.Fatal("no compiled code was cached on disk")
+	}
+	for _, f := range files {
+		if err := os.Truncate(f, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := loadTestdata(t, newTestEngine(t, Config{CacheDir: dir}), "thread.wasm")
+	th, err := p.Start(ctx, ThreadConfig{Entry: "add", Params: []uint64{2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer th.Close()
+	if s := th.Run(1 << 20); s.Kind != Exited || s.Results[0] != 5 {
+		t.Fatalf("add(2, 3) after the cache was damaged: %+v", s)
+	}
 }
