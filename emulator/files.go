@@ -211,7 +211,7 @@ func (c *Cluster) waiter(k *kernel.Kernel) remote.WaitFunc {
 	loopWait := remote.LoopWait(c.loop)
 	return func(deadline vtime.Time, ready func() bool) remote.WaitResult {
 		if p := k.Running(); p != nil {
-			switch p.Poll(deadline, ready) {
+			switch p.PollRemote(deadline, ready) {
 			case wasi.PollReady:
 				return remote.WaitReady
 			case wasi.PollAbort:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"dosemu/emulator/vtime"
 	"dosemu/vfs"
 )
 
@@ -171,4 +172,97 @@ func loadAs(t testing.TB, r *rig, paths ...string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestRemoteAppendsMovedOnce moves a process that appends lines to a file
+// of another computer (each line a remote stat and write, O_APPEND) back
+// and forth every 701 µs of virtual time while it writes: every line must
+// land exactly once. A move that caught the process waiting for a write's
+// reply would, by restart semantics, repeat a write the file's computer
+// had already made (the repeat's stat sees it); moves wait for such a call
+// to return instead.
+func TestRemoteAppendsMovedOnce(t *testing.T) {
+	r := newRig(t, Config{Computers: Uniform(3, 1), Seed: 3, RootDir: true})
+	loadAs(t, r, "files/appender")
+	const lines = 120
+	if _, err := r.Spawn(1, "appender", []string{"appender", "/net/c0/log", strconv.Itoa(lines)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var plans []string
+	for i := 1; i <= 60; i++ {
+		to := 2 - i%2 // c1 -> c2 -> c1 ...
+		plans = append(plans, "at="+strconv.Itoa(701*i)+"us pid=c1:2 to=c"+strconv.Itoa(to)+" mode=stopcopy")
+	}
+	r.plan(t, plans...)
+	r.run(t)
+	f, err := r.FS(0).Open("log", vfs.OpenMode{Read: true, Follow: true})
+	if err != nil {
+		t.Fatalf("the log is not on c0: %v\n%s", err, r.out.String())
+	}
+	buf := make([]byte, 1<<16)
+	n, _ := f.ReadAt(buf, 0)
+	_ = f.Close()
+	var want strings.Builder
+	for i := 1; i <= lines; i++ {
+		want.WriteString("line " + strconv.Itoa(i) + "\n")
+	}
+	if got := string(buf[:n]); got != want.String() {
+		t.Errorf("the log after the moves (%d bytes, want %d):\n%s", len(got), want.Len(), got)
+	}
+	moves := strings.Count(r.trace.String(), `"phase":"commit"`)
+	deferred := strings.Count(r.trace.String(), `"phase":"deferred"`)
+	if moves < 10 || deferred == 0 {
+		t.Errorf("%d moves committed, %d deferred for a remote call: the test does not move the writer while it writes", moves, deferred)
+	}
+	t.Logf("%d moves committed, %d of them deferred until a remote write returned", moves, deferred)
+}
+
+// TestCheckpointWaitsForRemoteCall: checkpoints asked while a process
+// waits for a remote write's reply are refused (EBUSY), never taken by
+// interrupting the call; those asked between calls are taken; and the
+// file ends with every line exactly once.
+func TestCheckpointWaitsForRemoteCall(t *testing.T) {
+	r := newRig(t, Config{Computers: Uniform(2, 1), Seed: 3, RootDir: true})
+	loadAs(t, r, "files/appender")
+	const lines = 60
+	g, err := r.Spawn(1, "appender", []string{"appender", "/net/c0/log", strconv.Itoa(lines)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, refused := 0, 0
+	for i := 1; i <= 40; i++ {
+		r.Loop().At(vtime.Time(333_000*i), func() {
+			p := r.Process(g)
+			if p == nil {
+				return
+			}
+			switch _, err := p.Kernel().Checkpoint(p.PID()); {
+			case err == nil:
+				taken++
+			case strings.Contains(err.Error(), "remote file call"):
+				refused++
+			default:
+				t.Errorf("checkpoint: %v", err)
+			}
+		})
+	}
+	r.run(t)
+	f, err := r.FS(0).Open("log", vfs.OpenMode{Read: true, Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<16)
+	n, _ := f.ReadAt(buf, 0)
+	_ = f.Close()
+	var want strings.Builder
+	for i := 1; i <= lines; i++ {
+		want.WriteString("line " + strconv.Itoa(i) + "\n")
+	}
+	if got := string(buf[:n]); got != want.String() {
+		t.Errorf("the log after the checkpoints (%d bytes, want %d):\n%s", len(got), want.Len(), got)
+	}
+	if refused == 0 {
+		t.Errorf("no checkpoint found the process in a remote call (%d taken): the test does not exercise the refusal", taken)
+	}
+	t.Logf("%d checkpoints taken, %d refused during a remote call", taken, refused)
 }

@@ -99,8 +99,11 @@ func (k *Kernel) CheckpointAt(pid int, t vtime.Time, done func(*Checkpoint, erro
 		if taken || q.k != k || (q.state != Ready && q.state != Blocked) {
 			return
 		}
-		if pm := q.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
+		if pm := q.mig; pm != nil && (pm.active != nil || pm.pager != nil || pm.deferred != nil) {
 			return // moving: try at its next preemption
+		}
+		if q.remoteCall {
+			return // in a remote file call (migrate_defer.go): likewise
 		}
 		taken = true
 		cp, err := k.checkpoint(q)
@@ -161,8 +164,13 @@ func (k *Kernel) checkpoint(p *Process) (*Checkpoint, error) {
 	if p.state != Ready && p.state != Stopped && p.state != Blocked {
 		return nil, errf(vfs.EBUSY, "kernel: %s: checkpoint %s: the process is %s, not at a preemption or in a system call", k.cfg.Name, p, p.state)
 	}
-	if pm := p.mig; pm != nil && (pm.active != nil || pm.pager != nil) {
+	if pm := p.mig; pm != nil && (pm.active != nil || pm.pager != nil || pm.deferred != nil) {
 		return nil, errf(vfs.EBUSY, "kernel: %s: checkpoint %s: the process is migrating", k.cfg.Name, p)
+	}
+	if p.remoteCall {
+		// Interrupting it could repeat a request already applied
+		// (migrate_defer.go).
+		return nil, errf(vfs.EBUSY, "kernel: %s: checkpoint %s: the process waits in a remote file call", k.cfg.Name, p)
 	}
 	for _, s := range p.fds.Snapshot() {
 		if s.Preopen != "" || (s.FD <= 2 && (s.Record.Kind == "stdio" || s.Record.Kind == "opaque")) {

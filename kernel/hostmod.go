@@ -96,10 +96,10 @@ func RegisterHostModule(ctx context.Context, rt wazero.Runtime) error {
 				stack[0] = uint64(vfs.ENOSYS)
 				return
 			}
-			if p.chaosEnter() {
-				// Frozen at the entry for a chaos turn: the guest repeats
-				// this call after the rewind, so it must do nothing now
-				// (the result is never seen).
+			if p.migEnter() || p.chaosEnter() {
+				// Frozen at the entry for a move or a chaos turn: the
+				// guest repeats this call after the rewind, so it must do
+				// nothing now (the result is never seen).
 				stack[0] = uint64(vfs.EINTR)
 				return
 			}
@@ -129,13 +129,13 @@ func Register(ctx context.Context, eng *cpu.Engine) error {
 }
 
 // wasiLookup is called once at the entry of every WASI call, before the
-// call does anything: it is where a chaos point freezes a WASI call
-// (chaos.go). Answering nil makes the call return ENOSYS at once without
+// call does anything: it is where a chaos point (chaos.go) or a deferred
+// move (migrate_defer.go) freezes a WASI call. Answering nil makes the call return ENOSYS at once without
 // any effect, a result nobody sees since the guest unwinds and repeats
 // the call.
 func wasiLookup(ctx context.Context) wasi.Proc {
 	if p := procOf(ctx); p != nil {
-		if p.chaosEnter() {
+		if p.migEnter() || p.chaosEnter() {
 			return nil
 		}
 		p.px.ctx = ctx

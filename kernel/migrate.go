@@ -210,6 +210,9 @@ type procMig struct {
 	// when a capture interrupts the wait so that the repeated call takes
 	// its reply (socket_fwd.go).
 	sockCall *sockCall
+	// deferred is a move waiting for the process's remote file call
+	// (migrate_defer.go).
+	deferred *deferredMove
 
 	// After a post-copy's hand-off (migrate_mem.go): post is the
 	// migration whose pages are arriving, unwatch ends its watch on the
@@ -310,13 +313,17 @@ func (k *Kernel) migrate(p *Process, to int, mode MigrateMode, opt MigrateOption
 		return errf(vfs.EBUSY, "kernel: %s: migrate %s: process is %v (migrate between slices)", k.cfg.Name, p, p.state)
 	}
 	pm := p.migState()
-	if pm.active != nil || pm.pager != nil {
+	if pm.active != nil || pm.pager != nil || pm.deferred != nil {
 		return errf(vfs.EBUSY, "kernel: %s: migrate %s: a migration of it is still in progress", k.cfg.Name, p)
 	}
 	if dst == k {
 		if opt.Done != nil {
 			k.loop.At(k.loop.Now(), func() { opt.Done(nil) })
 		}
+		return nil
+	}
+	if p.remoteCall {
+		k.deferMove(p, to, mode, opt) // migrate_defer.go
 		return nil
 	}
 	pm.seq++

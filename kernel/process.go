@@ -95,11 +95,14 @@ type Process struct {
 	sliceCost  vtime.Duration // syscall costs charged in this slice so far
 
 	// Blocking (state Blocked or on its way there).
-	yielding  bool
-	waitReady func() bool
-	deadline  vtime.Time
-	timer     *vtime.Event
-	timedOut  bool
+	yielding bool
+	// remoteCall: the wait is PollRemote's (migrate_defer.go): moves and
+	// checkpoints wait for it to end instead of interrupting it.
+	remoteCall bool
+	waitReady  func() bool
+	deadline   vtime.Time
+	timer      *vtime.Event
+	timedOut   bool
 
 	// callAt is when the system call in progress started. A call that a
 	// capture interrupted (migration, checkpoint) is repeated after the
