@@ -537,6 +537,7 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 	case cpu.Preempted:
 		reason, kind = "preempt", sched.Preempt
 		p.stats.Preemptions++
+		defer k.startDeferred(p)
 		defer k.migPreempted(p)
 		defer k.chaosPreempted(p)
 	case cpu.Blocked:
@@ -551,6 +552,7 @@ func (k *Kernel) runSlice(c *vcpu, now vtime.Time) {
 		reason, kind = "unwound", sched.Preempt
 		k.unwound(p, end)
 		k.chaosUnwound(p)
+		defer k.startDeferred(p)
 	case cpu.Exited:
 		p.stats.Switches++
 		if k.exitedBySyscall(p, c, end, stop.Used) {
