@@ -84,9 +84,23 @@ func tableModule(t testing.TB) []byte {
 	return b
 }
 
+// startTables starts tableModule on a fresh instrumented engine.
+func startTables(t *testing.T, cfg ThreadConfig) *Thread {
+	t.Helper()
+	p, err := newTestEngine(t, Config{}).Load(context.Background(), "tables", tableModule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := p.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th
+}
+
 // moveThread captures th, sends the capture through bytes, restores it
 // into a fresh thread and closes th.
-func moveThread(t *testing.T, th *Thread) *Thread {
+func moveThread(t testing.TB, th *Thread) *Thread {
 	t.Helper()
 	ctx := context.Background()
 	c, err := th.Capture(ctx)
@@ -126,15 +140,7 @@ func call(t *testing.T, th *Thread, export string, params ...uint64) Stop {
 }
 
 func TestCaptureKeepsTablesDropsAndV128(t *testing.T) {
-	eng := newTestEngine(t, Config{})
-	p, err := eng.Load(context.Background(), "tables", tableModule(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	th, err := p.Start(context.Background(), ThreadConfig{NoEntry: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	th := startTables(t, ThreadConfig{NoEntry: true})
 	for _, e := range []string{"mutate", "dropdata", "vset"} {
 		if s := call(t, th, e); s.Kind != Exited {
 			t.Fatalf("%s: %v %v", e, s.Kind, s.Err)
@@ -166,15 +172,7 @@ func TestCaptureKeepsTablesDropsAndV128(t *testing.T) {
 // A fresh instance of the same program still has its initial tables and
 // live segments: the restore above is what changed them.
 func TestTableModuleFreshInstance(t *testing.T) {
-	eng := newTestEngine(t, Config{})
-	p, err := eng.Load(context.Background(), "tables", tableModule(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	th, err := p.Start(context.Background(), ThreadConfig{NoEntry: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	th := startTables(t, ThreadConfig{NoEntry: true})
 	defer th.Close()
 	if s := call(t, th, "call", 0); s.Kind != Exited || s.Results[0] != 1 {
 		t.Errorf("call(0): %v %v, want 1", s.Kind, s.Results)
@@ -187,15 +185,7 @@ func TestTableModuleFreshInstance(t *testing.T) {
 // Captured at every preemption of a loop that runs after a table.set, the
 // thread still calls through the changed entry when it ends.
 func TestCaptureMidCallKeepsTable(t *testing.T) {
-	eng := newTestEngine(t, Config{})
-	p, err := eng.Load(context.Background(), "tables", tableModule(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	th, err := p.Start(context.Background(), ThreadConfig{Entry: "spin", Params: []uint64{200}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	th := startTables(t, ThreadConfig{Entry: "spin", Params: []uint64{200}})
 	moves := 0
 	for {
 		s := th.Run(50)
@@ -218,15 +208,7 @@ func TestCaptureMidCallKeepsTable(t *testing.T) {
 }
 
 func TestCaptureRefusesHostRefInTable(t *testing.T) {
-	eng := newTestEngine(t, Config{})
-	p, err := eng.Load(context.Background(), "tables", tableModule(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	th, err := p.Start(context.Background(), ThreadConfig{NoEntry: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	th := startTables(t, ThreadConfig{NoEntry: true})
 	defer th.Close()
 	if _, err := th.Capture(context.Background()); err != nil {
 		t.Fatalf("null externrefs only: %v", err)
@@ -234,7 +216,7 @@ func TestCaptureRefusesHostRefInTable(t *testing.T) {
 	if s := call(t, th, "setext", 0x1234); s.Kind != Exited {
 		t.Fatalf("setext: %v %v", s.Kind, s.Err)
 	}
-	_, err = th.Capture(context.Background())
+	_, err := th.Capture(context.Background())
 	if !errors.Is(err, ErrHostRef) || !strings.Contains(err.Error(), "table 1 entry 0") {
 		t.Fatalf("capture with a host value in a table: %v, want ErrHostRef naming table 1 entry 0", err)
 	}

@@ -132,35 +132,28 @@ func (sc *rewriteScratch) seal(base int) []elem {
 
 // spillList returns a list of n locals for one spill, valid until the
 // current function is rewritten (the lists are small and short-lived).
-func (sc *rewriteScratch) spillList(n int) []uint32 {
-	if len(sc.spills)+n > cap(sc.spills) {
-		sc.spills = make([]uint32, 0, max(2*cap(sc.spills), n, 256))
-	}
-	start := len(sc.spills)
-	sc.spills = sc.spills[:start+n]
-	return sc.spills[start : start+n : start+n]
-}
+func (sc *rewriteScratch) spillList(n int) []uint32 { return carve(&sc.spills, n) }
 
 // intList returns a zeroed list of n ints, valid until the current
 // function is rewritten.
 func (sc *rewriteScratch) intList(n int) []int {
-	if len(sc.ints)+n > cap(sc.ints) {
-		sc.ints = make([]int, 0, max(2*cap(sc.ints), n, 256))
-	}
-	start := len(sc.ints)
-	sc.ints = sc.ints[:start+n]
-	l := sc.ints[start : start+n : start+n]
+	l := carve(&sc.ints, n)
 	clear(l)
 	return l
 }
 
 // targetList returns a list of n dispatch targets, valid until the
 // current function is rewritten.
-func (sc *rewriteScratch) targetList(n int) []target {
-	if len(sc.targets)+n > cap(sc.targets) {
-		sc.targets = make([]target, 0, max(2*cap(sc.targets), n, 256))
+func (sc *rewriteScratch) targetList(n int) []target { return carve(&sc.targets, n) }
+
+// carve cuts a list of n elements from the free end of *buf. When *buf
+// lacks room it is replaced by a larger array; the lists already cut keep
+// the old one, so none of them moves.
+func carve[T any](buf *[]T, n int) []T {
+	if len(*buf)+n > cap(*buf) {
+		*buf = make([]T, 0, max(2*cap(*buf), n, 256))
 	}
-	start := len(sc.targets)
-	sc.targets = sc.targets[:start+n]
-	return sc.targets[start : start+n : start+n]
+	start := len(*buf)
+	*buf = (*buf)[:start+n]
+	return (*buf)[start : start+n : start+n]
 }

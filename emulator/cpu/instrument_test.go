@@ -142,24 +142,7 @@ func runAll(t testing.TB, p *Program, entry string, param uint64, fuel uint64, c
 		case Preempted:
 			rr.stops++
 			if capture {
-				c, err := th.Capture(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, err := c.MarshalBinary()
-				if err != nil {
-					t.Fatal(err)
-				}
-				var c2 Capture
-				if err := c2.UnmarshalBinary(b); err != nil {
-					t.Fatal(err)
-				}
-				nt, err := p.Restore(ctx, &c2, ThreadConfig{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				_ = th.Close()
-				th = nt
+				th = moveThread(t, th)
 			}
 		default:
 			t.Fatalf("%s(%d): stop %v: %v", entry, param, s.Kind, s.Err)
