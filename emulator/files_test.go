@@ -195,20 +195,7 @@ func TestRemoteAppendsMovedOnce(t *testing.T) {
 	}
 	r.plan(t, plans...)
 	r.run(t)
-	f, err := r.FS(0).Open("log", vfs.OpenMode{Read: true, Follow: true})
-	if err != nil {
-		t.Fatalf("the log is not on c0: %v\n%s", err, r.out.String())
-	}
-	buf := make([]byte, 1<<16)
-	n, _ := f.ReadAt(buf, 0)
-	_ = f.Close()
-	var want strings.Builder
-	for i := 1; i <= lines; i++ {
-		want.WriteString("line " + strconv.Itoa(i) + "\n")
-	}
-	if got := string(buf[:n]); got != want.String() {
-		t.Errorf("the log after the moves (%d bytes, want %d):\n%s", len(got), want.Len(), got)
-	}
+	checkAppendedOnce(t, r, lines, "moves")
 	moves := strings.Count(r.trace.String(), `"phase":"commit"`)
 	deferred := strings.Count(r.trace.String(), `"phase":"deferred"`)
 	if moves < 10 || deferred == 0 {
@@ -247,9 +234,20 @@ func TestCheckpointWaitsForRemoteCall(t *testing.T) {
 		})
 	}
 	r.run(t)
+	checkAppendedOnce(t, r, lines, "checkpoints")
+	if refused == 0 {
+		t.Errorf("no checkpoint found the process in a remote call (%d taken): the test does not exercise the refusal", taken)
+	}
+	t.Logf("%d checkpoints taken, %d refused during a remote call", taken, refused)
+}
+
+// checkAppendedOnce checks that c0's /log, which appender wrote, holds
+// each of its lines exactly once, in order, after the named interruptions.
+func checkAppendedOnce(t *testing.T, r *rig, lines int, after string) {
+	t.Helper()
 	f, err := r.FS(0).Open("log", vfs.OpenMode{Read: true, Follow: true})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the log is not on c0: %v\n%s", err, r.out.String())
 	}
 	buf := make([]byte, 1<<16)
 	n, _ := f.ReadAt(buf, 0)
@@ -259,10 +257,6 @@ func TestCheckpointWaitsForRemoteCall(t *testing.T) {
 		want.WriteString("line " + strconv.Itoa(i) + "\n")
 	}
 	if got := string(buf[:n]); got != want.String() {
-		t.Errorf("the log after the checkpoints (%d bytes, want %d):\n%s", len(got), want.Len(), got)
+		t.Errorf("the log after the %s (%d bytes, want %d):\n%s", after, len(got), want.Len(), got)
 	}
-	if refused == 0 {
-		t.Errorf("no checkpoint found the process in a remote call (%d taken): the test does not exercise the refusal", taken)
-	}
-	t.Logf("%d checkpoints taken, %d refused during a remote call", taken, refused)
 }

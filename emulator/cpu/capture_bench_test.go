@@ -75,17 +75,20 @@ func BenchmarkCaptureParts(b *testing.B) {
 			_ = nt.Close()
 		})
 	})
+	// rewind restores c into a fresh instance, rewinds it to the next
+	// budget check and closes it.
+	rewind := func(b *testing.B, c *Capture) {
+		nt, err := p.Restore(ctx, c, ThreadConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s := nt.Run(1); s.Kind != Preempted {
+			b.Fatalf("restored run: %v", s.Kind)
+		}
+		_ = nt.Close()
+	}
 	b.Run("rewind", func(b *testing.B) {
-		cpuPerOp(b, func() {
-			nt, err := p.Restore(ctx, c, ThreadConfig{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if s := nt.Run(1); s.Kind != Preempted {
-				b.Fatalf("restored run: %v", s.Kind)
-			}
-			_ = nt.Close()
-		})
+		cpuPerOp(b, func() { rewind(b, c) })
 	})
 	b.Run("whole", func(b *testing.B) {
 		cpuPerOp(b, func() {
@@ -93,14 +96,7 @@ func BenchmarkCaptureParts(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			nt, err := p.Restore(ctx, c, ThreadConfig{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if s := nt.Run(1); s.Kind != Preempted {
-				b.Fatalf("restored run: %v", s.Kind)
-			}
-			_ = nt.Close()
+			rewind(b, c)
 		})
 	})
 }
