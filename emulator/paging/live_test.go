@@ -44,14 +44,7 @@ func TestLiveCountsEveryKind(t *testing.T) {
 	}
 	want(0, 0, 0)
 
-	src, err := Detach(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg, err := NewPager(r, src, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg := detachServe(t, r, Options{})
 	want(1, 1, 0)
 	if err := pg.Close(); err != nil {
 		t.Fatal(err)
@@ -88,14 +81,7 @@ func TestDropFreesWithoutFilling(t *testing.T) {
 	r := reserve(t, n)
 	fill(r, 11)
 	want := append([]byte(nil), r[:FetchSize]...)
-	src, err := Detach(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg, err := NewPager(r, src, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg := detachServe(t, r, Options{})
 	if !bytes.Equal(r[:FetchSize], want) {
 		t.Fatal("first chunk differs from the source")
 	}

@@ -20,6 +20,21 @@ func reserve(t testing.TB, n int) []byte {
 	return b
 }
 
+// detachServe moves r's pages out (Detach) and serves r from them with a
+// new Pager.
+func detachServe(t testing.TB, r []byte, opt Options) *Pager {
+	t.Helper()
+	src, err := Detach(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := NewPager(r, src, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pg
+}
+
 func fill(b []byte, seed byte) {
 	for i := 0; i < len(b); i += PageSize {
 		for j := 0; j < PageSize; j += 512 {
@@ -88,14 +103,7 @@ func TestDemandFaultsFetchNeighbourhood(t *testing.T) {
 	r := reserve(t, n)
 	fill(r, 1)
 	want := append([]byte(nil), r...)
-	src, err := Detach(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg, err := NewPager(r, src, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg := detachServe(t, r, Options{})
 	defer pg.Close()
 	if pg.Mode() != Demand {
 		t.Fatalf("mode %v, want demand", pg.Mode())
@@ -149,14 +157,7 @@ func TestPushThenCloseFillsEverything(t *testing.T) {
 	r := reserve(t, n)
 	fill(r, 3)
 	want := append([]byte(nil), r...)
-	src, err := Detach(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg, err := NewPager(r, src, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg := detachServe(t, r, Options{})
 	if _, err := pg.Push(PushSize, PushSize); err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +181,7 @@ func TestEagerFallback(t *testing.T) {
 	r := reserve(t, n)
 	fill(r, 9)
 	want := append([]byte(nil), r...)
-	src, _ := Detach(r)
-	pg, err := NewPager(r, src, Options{ForceEager: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg := detachServe(t, r, Options{ForceEager: true})
 	defer pg.Close()
 	if pg.Mode() != Eager || pg.Missing() != 0 || !pg.Present(0) {
 		t.Fatalf("eager pager: mode %v, missing %d", pg.Mode(), pg.Missing())
@@ -202,11 +199,7 @@ func TestFaultsUnderGC(t *testing.T) {
 	r := reserve(t, n)
 	fill(r, 5)
 	want := append([]byte(nil), r...)
-	src, _ := Detach(r)
-	pg, err := NewPager(r, src, Options{Fetch: PageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg := detachServe(t, r, Options{Fetch: PageSize})
 	defer pg.Close()
 	done := make(chan int, 4)
 	for g := 0; g < 4; g++ {
@@ -245,14 +238,7 @@ func benchFault(b *testing.B, fetch int) {
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		b.StopTimer()
-		src, err := Detach(r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		pg, err := NewPager(r, src, Options{Fetch: fetch})
-		if err != nil {
-			b.Fatal(err)
-		}
+		pg := detachServe(b, r, Options{Fetch: fetch})
 		b.StartTimer()
 		for i := 0; i < per && done < b.N; i++ {
 			sink += r[i*fetch]
@@ -327,14 +313,7 @@ func BenchmarkStartDemand(b *testing.B) {
 			fill(r, 5)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				src, err := Detach(r)
-				if err != nil {
-					b.Fatal(err)
-				}
-				pg, err := NewPager(r, src, Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
+				pg := detachServe(b, r, Options{})
 				b.StopTimer()
 				if err := pg.Close(); err != nil {
 					b.Fatal(err)
