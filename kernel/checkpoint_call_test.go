@@ -163,15 +163,7 @@ func TestCheckpointAsleepKeepsDeadline(t *testing.T) {
 		t.Fatalf("checkpoint in call %v, call start %v, at %v: want taken at 0.4 s inside the sleep that began before 1 ms", cp.InCall, cp.CallStart, cp.At)
 	}
 	cp.Wasm = wasm // the caller's part: the kernel keeps only compiled code
-	b, err := cp.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back kernel.Checkpoint
-	if err := back.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	after, _ := aliceRun(t, eng, wasm, 0, &back)
+	after, _ := aliceRun(t, eng, wasm, 0, throughBytes(t, cp))
 	if after != want {
 		t.Fatalf("restored alice:\n%s\nwant:\n%s", after, want)
 	}

@@ -45,18 +45,24 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	inCall := sampleCheckpoint(t)
 	inCall.InCall, inCall.CallStart = true, 4_000_000
 	for _, cp := range []*kernel.Checkpoint{sampleCheckpoint(t), inCall} {
-		b, err := cp.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back kernel.Checkpoint
-		if err := back.UnmarshalBinary(b); err != nil {
-			t.Fatal(err)
-		}
-		if d := cmp.Diff(cp, &back); d != "" {
+		if d := cmp.Diff(cp, throughBytes(t, cp)); d != "" {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
 	}
+}
+
+// throughBytes encodes cp and decodes the bytes into a new checkpoint.
+func throughBytes(t *testing.T, cp *kernel.Checkpoint) *kernel.Checkpoint {
+	t.Helper()
+	b, err := cp.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back kernel.Checkpoint
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	return &back
 }
 
 func TestCheckpointCorruptionIsAClearError(t *testing.T) {
