@@ -108,12 +108,18 @@ func (a *limitedMemory) Reallocate(size uint64) []byte {
 // thread releases the reservation itself.
 func (a *limitedMemory) Free() {}
 
+// asReserved reports whether the memory is still the private anonymous
+// mapping reserve made: no fork image maps it and it was never exposed to
+// paging. Only then may its pages be emptied with madvise (recycle) and
+// its untouched pages be told from the pagemap (populated).
+func (a *limitedMemory) asReserved() bool { return a.img == nil && !a.exposed }
+
 // release gives the reservation back (to the pool of reservations, or
 // to the host). The owner calls it once its instance is closed (or failed
 // to instantiate).
 func (a *limitedMemory) release() {
 	if a.buf != nil {
-		recycle(a.buf, int(a.used), a.exposed || a.img != nil)
+		recycle(a.buf, int(a.used), !a.asReserved())
 		a.buf, a.used, a.exposed = nil, 0, false
 	}
 	a.dropImage()
@@ -387,7 +393,7 @@ func pageRuns(b []byte, keep func(entry uint64) bool, fn func(off, end int) erro
 // bytes per page. Otherwise, or when the pagemap cannot be read, it
 // returns nil: every chunk.
 func (a *limitedMemory) populated(b []byte) pageSet {
-	if a.img != nil || a.exposed || len(b) == 0 || len(b) > len(a.buf) ||
+	if !a.asReserved() || len(b) == 0 || len(b) > len(a.buf) ||
 		unsafe.SliceData(b) != unsafe.SliceData(a.buf) || len(b)%chunk != 0 {
 		return nil
 	}
