@@ -107,23 +107,31 @@ func moveThread(t testing.TB, th *Thread) *Thread {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := c.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c2 Capture
-	if err := c2.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	c2, _ := throughBytes(t, c)
 	if !reflect.DeepEqual(c.Tables, c2.Tables) {
 		t.Fatalf("tables changed through bytes: %+v -> %+v", c.Tables, c2.Tables)
 	}
-	nt, err := th.Program().Restore(ctx, &c2, ThreadConfig{})
+	nt, err := th.Program().Restore(ctx, c2, ThreadConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = th.Close()
 	return nt
+}
+
+// throughBytes encodes c and decodes the bytes into a new capture; it
+// returns both.
+func throughBytes(t testing.TB, c *Capture) (*Capture, []byte) {
+	t.Helper()
+	b, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Capture
+	if err := d.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	return &d, b
 }
 
 func call(t *testing.T, th *Thread, export string, params ...uint64) Stop {
@@ -246,15 +254,8 @@ func TestCaptureTablesRoundTrip(t *testing.T) {
 		{Index: 0, Elem: wasm.FuncRef, Funcs: []uint32{0, 5, 300}},
 		{Index: 2, Elem: wasm.ExternRef, Funcs: []uint32{0}},
 	}}
-	b, err := c.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d Capture
-	if err := d.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(c, &d) {
+	d, b := throughBytes(t, c)
+	if !reflect.DeepEqual(c, d) {
 		t.Fatalf("round trip: %+v -> %+v", c.Tables, d.Tables)
 	}
 	for cut := 0; cut < len(b); cut++ {

@@ -280,15 +280,8 @@ func TestCaptureRoundTripAndCorruption(t *testing.T) {
 	c := &Capture{Entry: "_start", Params: []uint64{1, 2}, Fuel: -5, Memory: bytes.Repeat([]byte{7}, 65536),
 		Globals: []uint64{9}, Frames: []Frame{{Func: 3, Site: 2, Values: []uint64{1, 2, 3}}, {Func: 4, Site: 0, Values: []uint64{}}}}
 	c.Program[0] = 0xAB
-	b, err := c.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d Capture
-	if err := d.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(c, &d) {
+	d, b := throughBytes(t, c)
+	if !reflect.DeepEqual(c, d) {
 		t.Fatalf("round trip changed the capture:\n%+v\n%+v", c.Frames, d.Frames)
 	}
 	for _, cut := range []int{0, 5, 20, len(b) / 2, len(b) - 1} {
